@@ -1,0 +1,74 @@
+//! Start-up: connect, migrate, load the catalogue and reference data, and the shared state every
+//! request handler and GraphQL resolver receives.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::catalogue::Catalogue;
+use crate::config::{GlobalArgs, ServeArgs};
+use crate::db::{self, DatabaseTarget, Db, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::registry::Reference;
+
+/// Everything a request needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub catalogue: Arc<Catalogue>,
+    pub reference: Arc<Reference>,
+    pub config: Arc<ServeArgs>,
+}
+
+/// What start-up did, for the log.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub migrations_applied: Vec<String>,
+    pub catalogue_versions_written: Vec<String>,
+    pub reference_rows_written: usize,
+}
+
+/// Open the pool for `--database-url`.
+pub fn connect(global: &GlobalArgs) -> AppResult<Db> {
+    let target = DatabaseTarget::parse(&global.database_url)?;
+    Db::connect(
+        target,
+        global.pool_size,
+        Duration::from_secs(global.pool_timeout_secs.max(1)),
+    )
+}
+
+/// Apply migrations and load the versioned data files, idempotently, in one transaction.
+pub fn prepare(
+    conn: &mut DbConn,
+    catalogue: &Catalogue,
+    reference: &Reference,
+) -> AppResult<Prepared> {
+    let migrations_applied = db::run_migrations(conn)?;
+    db::transaction(conn, |conn| {
+        Ok(Prepared {
+            migrations_applied,
+            catalogue_versions_written: catalogue.sync(conn)?,
+            reference_rows_written: reference.sync(conn)?,
+        })
+    })
+}
+
+/// Migrate, load the data files, read them back and build the state (blocking).
+pub fn build_state(db: Db, config: ServeArgs) -> AppResult<(AppState, Prepared)> {
+    let catalogue = Catalogue::builtin().map_err(AppError::internal)?;
+    let reference = Reference::builtin().map_err(AppError::internal)?;
+    let mut conn = db.get()?;
+    let prepared = prepare(&mut conn, &catalogue, &reference)?;
+    let catalogue = Catalogue::load(&mut conn)?;
+    let reference = Reference::load(&mut conn)?;
+    drop(conn);
+    Ok((
+        AppState {
+            db,
+            catalogue: Arc::new(catalogue),
+            reference: Arc::new(reference),
+            config: Arc::new(config),
+        },
+        prepared,
+    ))
+}

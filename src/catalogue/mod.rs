@@ -1,0 +1,888 @@
+//! The basisset catalogue: transformation goals and versioned indicator definitions.
+//!
+//! The definitions are data files in `data/catalogue/` (TOML), embedded in the binary. At
+//! start-up they are written to the database idempotently ([`Catalogue::sync`]) and read back
+//! ([`Catalogue::load`]): the service serves what the database holds. A version is immutable
+//! once figures are posted under it; a later version names its parent with `extends`, adds or
+//! changes indicators and retires others, so figures posted under an earlier version keep their
+//! meaning.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbConn;
+use crate::db::schema::{catalogue_versions, indicators, transformation_goals};
+use crate::error::{AppError, AppResult};
+use crate::period::PeriodType;
+use crate::registry::TeamType;
+
+pub const GOALS_TOML: &str = include_str!("../../data/catalogue/goals.toml");
+/// Version files in release order.
+pub const VERSION_TOMLS: &[&str] = &[include_str!("../../data/catalogue/v1.toml")];
+
+crate::text_enum! {
+    /// What kind of figure an indicator is; fixes validation and aggregation.
+    pub enum Kind {
+        /// Count of events in the period: integer >= 0; summed across organisations and periods.
+        Flow = "flow",
+        /// Count at the end of the period: integer >= 0; summed across organisations, last value across periods.
+        Stock = "stock",
+        /// Quantity at the end of the period with decimals (FTE): >= 0; summed across organisations, last value across periods.
+        Amount = "amount",
+        /// Numerator and denominator, integers, numerator <= denominator; pooled as sum(num)/sum(den).
+        Ratio = "ratio",
+        /// Survey percentage 0-100 with respondents n >= 1; pooled as sum(pct*n)/sum(n).
+        Survey = "survey",
+        /// Mean (days) with the number of cases behind it; pooled as sum(mean*cases)/sum(cases).
+        MeanDuration = "mean_duration",
+    }
+}
+
+impl Kind {
+    /// How figures of this kind combine across organisations.
+    pub fn across_organisations(self) -> &'static str {
+        match self {
+            Kind::Flow | Kind::Stock | Kind::Amount => "sum",
+            Kind::Ratio => "sum(numerator) / sum(denominator)",
+            Kind::Survey => "sum(percentage * respondents) / sum(respondents)",
+            Kind::MeanDuration => "sum(mean * cases) / sum(cases)",
+        }
+    }
+    /// How figures of this kind combine across the periods within a longer period.
+    pub fn across_periods(self) -> &'static str {
+        match self {
+            Kind::Flow => "sum (all sub-periods required)",
+            Kind::Stock | Kind::Amount => "last value in the period",
+            other => other.across_organisations(),
+        }
+    }
+    /// The figure fields a value of this kind needs.
+    pub fn required_fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::Flow | Kind::Stock | Kind::Amount => &["value"],
+            Kind::Ratio => &["numerator", "denominator"],
+            Kind::Survey => &["value", "respondents"],
+            Kind::MeanDuration => &["value", "cases"],
+        }
+    }
+    /// Whether the pooled value is a percentage.
+    pub fn is_percentage(self) -> bool {
+        matches!(self, Kind::Ratio | Kind::Survey)
+    }
+}
+
+crate::text_enum! {
+    /// Unit of an indicator's values.
+    pub enum Unit {
+        Count = "count",
+        Percent = "percent",
+        Days = "days",
+        Fte = "fte",
+        Euro = "euro",
+    }
+}
+
+crate::text_enum! {
+    /// Which way is better.
+    pub enum Direction {
+        HigherIsBetter = "higher_is_better",
+        LowerIsBetter = "lower_is_better",
+        Neutral = "neutral",
+    }
+}
+
+crate::text_enum! {
+    /// Where the figures come from.
+    pub enum Source {
+        /// The organisation's own registration system.
+        Registration = "registration",
+        /// Client-experience survey (cliëntervaringsonderzoek).
+        ClientSurvey = "client_survey",
+        /// Survey among partner organisations.
+        PartnerSurvey = "partner_survey",
+        /// CBS statistics (Beleidsinformatie Jeugd, Monitor Sociaal Domein Wmo).
+        Cbs = "cbs",
+    }
+}
+
+/// A transformation goal (transformatiedoel), or the context group.
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Goal {
+    pub code: String,
+    pub position: i32,
+    pub label_nl: String,
+    pub label_en: String,
+    pub description: String,
+}
+
+/// One indicator of one catalogue version.
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Indicator {
+    /// Catalogue version this definition belongs to.
+    pub version: String,
+    /// Stable code, e.g. `aandeel_zelfmelders`.
+    pub code: String,
+    /// Transformation goal code.
+    pub goal: String,
+    pub kind: Kind,
+    pub unit: Unit,
+    pub direction: Direction,
+    /// Period types the indicator may be reported for.
+    pub period_types: Vec<PeriodType>,
+    pub source: Source,
+    /// Team types the indicator applies to.
+    pub team_types: Vec<TeamType>,
+    pub label_nl: String,
+    pub label_en: String,
+    /// What counts, precisely enough that two teams count the same thing.
+    pub definition: String,
+    /// Ratios: what the numerator counts.
+    pub numerator: Option<String>,
+    /// Ratios: what the denominator counts.
+    pub denominator: Option<String>,
+    /// Which date decides the period a case belongs to.
+    pub counting_moment: String,
+    /// Retired in this version: no new figures; figures posted under earlier versions stay.
+    pub retired: bool,
+    /// How figures combine across organisations (derived from the kind).
+    pub across_organisations: String,
+    /// How figures combine across periods (derived from the kind).
+    pub across_periods: String,
+    /// Figure fields a value needs (derived from the kind).
+    pub required_fields: Vec<String>,
+}
+
+impl Indicator {
+    pub fn allows_period(&self, t: PeriodType) -> bool {
+        self.period_types.contains(&t)
+    }
+    pub fn applies_to(&self, t: TeamType) -> bool {
+        self.team_types.contains(&t)
+    }
+}
+
+/// One catalogue version with its full (resolved) set of indicators.
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogueVersion {
+    pub version: String,
+    pub title: String,
+    pub released_on: NaiveDate,
+    /// The version this one builds on.
+    pub extends: Option<String>,
+    /// SHA-256 of the data file it was loaded from.
+    pub checksum: String,
+    #[graphql(skip)]
+    #[serde(skip)]
+    pub indicators: Vec<Indicator>,
+}
+
+/// The whole catalogue, held in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catalogue {
+    pub goals: Vec<Goal>,
+    /// In release order; the last is the current version.
+    pub versions: Vec<CatalogueVersion>,
+    index: HashMap<(String, String), (usize, usize)>,
+}
+
+// ---- data file format
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GoalsFile {
+    goals: Vec<GoalDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GoalDef {
+    code: String,
+    position: i32,
+    label_nl: String,
+    label_en: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionFile {
+    version: String,
+    title: String,
+    released_on: String,
+    extends: Option<String>,
+    #[serde(default)]
+    retire: Vec<String>,
+    #[serde(default)]
+    indicators: Vec<IndicatorDef>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct IndicatorDef {
+    code: String,
+    goal: String,
+    kind: Kind,
+    unit: Unit,
+    direction: Direction,
+    period_types: Vec<PeriodType>,
+    source: Source,
+    team_types: Vec<TeamType>,
+    label_nl: String,
+    label_en: String,
+    definition: String,
+    numerator: Option<String>,
+    denominator: Option<String>,
+    counting_moment: String,
+}
+
+fn build_indicator(version: &str, d: IndicatorDef, retired: bool) -> Indicator {
+    Indicator {
+        version: version.to_owned(),
+        across_organisations: d.kind.across_organisations().to_owned(),
+        across_periods: d.kind.across_periods().to_owned(),
+        required_fields: d
+            .kind
+            .required_fields()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        code: d.code,
+        goal: d.goal,
+        kind: d.kind,
+        unit: d.unit,
+        direction: d.direction,
+        period_types: d.period_types,
+        source: d.source,
+        team_types: d.team_types,
+        label_nl: d.label_nl,
+        label_en: d.label_en,
+        definition: d.definition,
+        numerator: d.numerator,
+        denominator: d.denominator,
+        counting_moment: d.counting_moment,
+        retired,
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Filter for listing indicators.
+#[derive(Debug, Clone, Default)]
+pub struct IndicatorFilter {
+    pub goal: Option<String>,
+    pub kind: Option<Kind>,
+    pub version: Option<String>,
+    pub team_type: Option<TeamType>,
+    pub include_retired: bool,
+}
+
+impl Catalogue {
+    pub fn new(goals: Vec<Goal>, versions: Vec<CatalogueVersion>) -> Self {
+        let mut index = HashMap::new();
+        for (vi, v) in versions.iter().enumerate() {
+            for (ii, ind) in v.indicators.iter().enumerate() {
+                index.insert((v.version.clone(), ind.code.clone()), (vi, ii));
+            }
+        }
+        Catalogue {
+            goals,
+            versions,
+            index,
+        }
+    }
+
+    /// The catalogue from the data files embedded in the binary.
+    pub fn builtin() -> Result<Catalogue, String> {
+        Self::from_sources(GOALS_TOML, VERSION_TOMLS)
+    }
+
+    /// Parse goals and version files (in release order), resolve `extends`, and check the
+    /// result for consistency.
+    pub fn from_sources(goals_toml: &str, version_tomls: &[&str]) -> Result<Catalogue, String> {
+        let goals: GoalsFile =
+            toml::from_str(goals_toml).map_err(|e| format!("goals file: {e}"))?;
+        let mut versions: Vec<CatalogueVersion> = Vec::new();
+        for text in version_tomls {
+            let file: VersionFile =
+                toml::from_str(text).map_err(|e| format!("catalogue version file: {e}"))?;
+            let released_on = NaiveDate::parse_from_str(&file.released_on, "%Y-%m-%d")
+                .map_err(|e| format!("{}: released_on: {e}", file.version))?;
+            let mut list: Vec<Indicator> = match &file.extends {
+                None => Vec::new(),
+                Some(parent) => versions
+                    .iter()
+                    .find(|v| &v.version == parent)
+                    .ok_or_else(|| format!("{} extends unknown version {parent}", file.version))?
+                    .indicators
+                    .iter()
+                    .map(|i| Indicator {
+                        version: file.version.clone(),
+                        ..i.clone()
+                    })
+                    .collect(),
+            };
+            for def in file.indicators {
+                let ind = build_indicator(&file.version, def, false);
+                match list.iter_mut().find(|i| i.code == ind.code) {
+                    Some(slot) => *slot = ind,
+                    None => list.push(ind),
+                }
+            }
+            for code in &file.retire {
+                let slot = list
+                    .iter_mut()
+                    .find(|i| &i.code == code)
+                    .ok_or_else(|| format!("{} retires unknown indicator {code}", file.version))?;
+                slot.retired = true;
+            }
+            if versions.iter().any(|v| v.version == file.version) {
+                return Err(format!("version {} defined twice", file.version));
+            }
+            versions.push(CatalogueVersion {
+                version: file.version,
+                title: file.title,
+                released_on,
+                extends: file.extends,
+                checksum: sha256_hex(text),
+                indicators: list,
+            });
+        }
+        let goals = goals
+            .goals
+            .into_iter()
+            .map(|g| Goal {
+                code: g.code,
+                position: g.position,
+                label_nl: g.label_nl,
+                label_en: g.label_en,
+                description: g.description,
+            })
+            .collect();
+        let catalogue = Catalogue::new(goals, versions);
+        let problems = catalogue.check();
+        if problems.is_empty() {
+            Ok(catalogue)
+        } else {
+            Err(format!(
+                "catalogue is inconsistent:\n  {}",
+                problems.join("\n  ")
+            ))
+        }
+    }
+
+    /// Every consistency problem (empty when sound): codes unique and well-formed, goals known,
+    /// each kind with the unit and definitions it needs, each goal with active indicators.
+    pub fn check(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let goal_codes: HashSet<&str> = self.goals.iter().map(|g| g.code.as_str()).collect();
+        if goal_codes.len() != self.goals.len() {
+            problems.push("goal codes are not unique".to_owned());
+        }
+        if self.versions.is_empty() {
+            problems.push("no catalogue version".to_owned());
+        }
+        for v in &self.versions {
+            let mut codes = HashSet::new();
+            for i in &v.indicators {
+                let at = format!("{}/{}", v.version, i.code);
+                if !codes.insert(i.code.as_str()) {
+                    problems.push(format!("{at}: code is not unique"));
+                }
+                let well_formed = (3..=64).contains(&i.code.len())
+                    && i.code.starts_with(|c: char| c.is_ascii_lowercase())
+                    && i.code
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if !well_formed {
+                    problems.push(format!("{at}: code must be 3-64 of [a-z0-9_]"));
+                }
+                if !goal_codes.contains(i.goal.as_str()) {
+                    problems.push(format!("{at}: unknown goal {}", i.goal));
+                }
+                let unit_ok = match i.kind {
+                    Kind::Flow | Kind::Stock => i.unit == Unit::Count,
+                    Kind::Amount => matches!(i.unit, Unit::Fte | Unit::Euro),
+                    Kind::Ratio | Kind::Survey => i.unit == Unit::Percent,
+                    Kind::MeanDuration => i.unit == Unit::Days,
+                };
+                if !unit_ok {
+                    problems.push(format!(
+                        "{at}: unit {} does not fit kind {}",
+                        i.unit, i.kind
+                    ));
+                }
+                let is_ratio = i.kind == Kind::Ratio;
+                if is_ratio != (i.numerator.is_some() && i.denominator.is_some()) {
+                    problems.push(format!(
+                        "{at}: ratios, and only ratios, define numerator and denominator"
+                    ));
+                }
+                let survey_source =
+                    matches!(i.source, Source::ClientSurvey | Source::PartnerSurvey);
+                if (i.kind == Kind::Survey) != survey_source {
+                    problems.push(format!(
+                        "{at}: survey percentages, and only those, come from a survey"
+                    ));
+                }
+                if i.period_types.is_empty()
+                    || i.period_types.contains(&PeriodType::Month)
+                    || i.period_types.len() != i.period_types.iter().collect::<HashSet<_>>().len()
+                {
+                    problems.push(format!(
+                        "{at}: period types must be a non-empty set of year, half_year, quarter"
+                    ));
+                }
+                if i.team_types.is_empty() {
+                    problems.push(format!("{at}: no team types"));
+                }
+                if i.definition.chars().count() < 40
+                    || i.label_nl.trim().is_empty()
+                    || i.label_en.trim().is_empty()
+                    || i.counting_moment.trim().is_empty()
+                {
+                    problems.push(format!(
+                        "{at}: needs both labels, a counting moment and a precise definition"
+                    ));
+                }
+            }
+            for g in &self.goals {
+                if !v.indicators.iter().any(|i| i.goal == g.code && !i.retired) {
+                    problems.push(format!("{}: goal {} has no indicators", v.version, g.code));
+                }
+            }
+        }
+        problems
+    }
+
+    pub fn current(&self) -> &CatalogueVersion {
+        self.versions.last().expect("catalogue has a version")
+    }
+
+    pub fn version(&self, version: &str) -> Option<&CatalogueVersion> {
+        self.versions.iter().find(|v| v.version == version)
+    }
+
+    /// The version named, or the current one; unknown names are a validation error.
+    pub fn resolve_version(
+        &self,
+        version: Option<&str>,
+        field: &str,
+    ) -> AppResult<&CatalogueVersion> {
+        match version {
+            None => Ok(self.current()),
+            Some(v) => self.version(v.trim()).ok_or_else(|| {
+                AppError::validation(
+                    field,
+                    "unknown_catalogue_version",
+                    format!(
+                        "onbekende catalogusversie / unknown catalogue version {v:?}; known: {}",
+                        self.versions
+                            .iter()
+                            .map(|v| v.version.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            }),
+        }
+    }
+
+    pub fn indicator(&self, version: &str, code: &str) -> Option<&Indicator> {
+        self.index
+            .get(&(version.to_owned(), code.to_owned()))
+            .map(|&(v, i)| &self.versions[v].indicators[i])
+    }
+
+    /// The definition of `code` in the newest version that has it.
+    pub fn latest_indicator(&self, code: &str) -> Option<&Indicator> {
+        self.versions
+            .iter()
+            .rev()
+            .find_map(|v| self.indicator(&v.version, code))
+    }
+
+    pub fn goal(&self, code: &str) -> Option<&Goal> {
+        self.goals.iter().find(|g| g.code == code)
+    }
+
+    /// Indicators of one version, filtered.
+    pub fn list(&self, filter: &IndicatorFilter) -> AppResult<Vec<Indicator>> {
+        let version = self.resolve_version(filter.version.as_deref(), "version")?;
+        if let Some(goal) = &filter.goal
+            && self.goal(goal).is_none()
+        {
+            return Err(AppError::validation(
+                "goal",
+                "unknown_goal",
+                format!(
+                    "onbekend doel / unknown goal {goal:?}; known: {}",
+                    self.goals
+                        .iter()
+                        .map(|g| g.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Ok(version
+            .indicators
+            .iter()
+            .filter(|i| filter.include_retired || !i.retired)
+            .filter(|i| filter.goal.as_ref().is_none_or(|g| &i.goal == g))
+            .filter(|i| filter.kind.is_none_or(|k| i.kind == k))
+            .filter(|i| filter.team_type.is_none_or(|t| i.applies_to(t)))
+            .cloned()
+            .collect())
+    }
+
+    /// One indicator by code (current version unless named); 404 when unknown.
+    pub fn get(&self, code: &str, version: Option<&str>) -> AppResult<Indicator> {
+        let v = self.resolve_version(version, "version")?;
+        self.indicator(&v.version, code)
+            .cloned()
+            .ok_or_else(|| AppError::not_found("indicator", code))
+    }
+
+    // ---- database
+
+    /// Write goals and versions to the database. A version whose checksum is already stored is
+    /// skipped, so restarting changes nothing. Returns the versions written.
+    pub fn sync(&self, conn: &mut DbConn) -> AppResult<Vec<String>> {
+        for g in &self.goals {
+            let row = GoalRow::from(g);
+            let old: Option<GoalRow> = transformation_goals::table
+                .find(&g.code)
+                .first(conn)
+                .optional()?;
+            match old {
+                Some(old) if old == row => {}
+                Some(_) => {
+                    diesel::update(transformation_goals::table.find(&g.code))
+                        .set(&row)
+                        .execute(conn)?;
+                }
+                None => {
+                    diesel::insert_into(transformation_goals::table)
+                        .values(&row)
+                        .execute(conn)?;
+                }
+            }
+        }
+        let stored: BTreeMap<String, String> = catalogue_versions::table
+            .select((catalogue_versions::version, catalogue_versions::checksum))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        let mut written = Vec::new();
+        for v in &self.versions {
+            if stored.get(&v.version) == Some(&v.checksum) {
+                continue;
+            }
+            let row = VersionRow {
+                version: v.version.clone(),
+                title: v.title.clone(),
+                released_on: v.released_on,
+                extends: v.extends.clone(),
+                checksum: v.checksum.clone(),
+                loaded_at: crate::db::now(),
+            };
+            if stored.contains_key(&v.version) {
+                diesel::update(catalogue_versions::table.find(&v.version))
+                    .set(&row)
+                    .execute(conn)?;
+            } else {
+                diesel::insert_into(catalogue_versions::table)
+                    .values(&row)
+                    .execute(conn)?;
+            }
+            let old: HashMap<String, IndicatorRow> = indicators::table
+                .filter(indicators::version.eq(&v.version))
+                .load::<IndicatorRow>(conn)?
+                .into_iter()
+                .map(|r| (r.code.clone(), r))
+                .collect();
+            for ind in &v.indicators {
+                let row = IndicatorRow::from(ind);
+                if let Some(prev) = old.get(&ind.code) {
+                    if prev.kind != row.kind {
+                        return Err(AppError::internal(format!(
+                            "catalogue {}: indicator {} changes kind from {} to {}; a released \
+                             version cannot change meaning, add a new version instead",
+                            v.version, ind.code, prev.kind, row.kind
+                        )));
+                    }
+                    if *prev != row {
+                        diesel::update(indicators::table.find((&v.version, &ind.code)))
+                            .set(&row)
+                            .execute(conn)?;
+                    }
+                } else {
+                    diesel::insert_into(indicators::table)
+                        .values(&row)
+                        .execute(conn)?;
+                }
+            }
+            written.push(v.version.clone());
+        }
+        Ok(written)
+    }
+
+    /// Read the catalogue back from the database.
+    pub fn load(conn: &mut DbConn) -> AppResult<Catalogue> {
+        let goals = transformation_goals::table
+            .order(transformation_goals::position)
+            .load::<GoalRow>(conn)?
+            .into_iter()
+            .map(|r| Goal {
+                code: r.code,
+                position: r.position,
+                label_nl: r.label_nl,
+                label_en: r.label_en,
+                description: r.description,
+            })
+            .collect();
+        let version_rows = catalogue_versions::table
+            .order((catalogue_versions::released_on, catalogue_versions::version))
+            .load::<VersionRow>(conn)?;
+        let mut all: Vec<IndicatorRow> = indicators::table.load(conn)?;
+        let mut versions = Vec::new();
+        for vr in version_rows {
+            let mut list = Vec::new();
+            for r in all.iter_mut().filter(|r| r.version == vr.version) {
+                list.push(r.to_indicator()?);
+            }
+            list.sort_by_key(|i| i.code.clone());
+            versions.push(CatalogueVersion {
+                version: vr.version,
+                title: vr.title,
+                released_on: vr.released_on,
+                extends: vr.extends,
+                checksum: vr.checksum,
+                indicators: list,
+            });
+        }
+        // Versions are released in order; `extends` must point backwards.
+        sort_versions(&mut versions);
+        Ok(Catalogue::new(goals, versions))
+    }
+
+    /// Indicators in a stable order (by goal position, then file order is lost in the database,
+    /// so by code): used to compare a loaded catalogue with a parsed one.
+    pub fn normalized(&self) -> Catalogue {
+        let mut c = self.clone();
+        for v in &mut c.versions {
+            v.indicators.sort_by(|a, b| a.code.cmp(&b.code));
+        }
+        sort_versions(&mut c.versions);
+        Catalogue::new(c.goals, c.versions)
+    }
+}
+
+fn sort_versions(versions: &mut [CatalogueVersion]) {
+    versions.sort_by(|a, b| {
+        (a.released_on, version_number(&a.version))
+            .cmp(&(b.released_on, version_number(&b.version)))
+    });
+}
+
+fn version_number(v: &str) -> u32 {
+    v.trim_start_matches('v').parse().unwrap_or(0)
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Queryable)]
+#[diesel(table_name = transformation_goals)]
+struct GoalRow {
+    code: String,
+    position: i32,
+    label_nl: String,
+    label_en: String,
+    description: String,
+}
+
+impl From<&Goal> for GoalRow {
+    fn from(g: &Goal) -> Self {
+        GoalRow {
+            code: g.code.clone(),
+            position: g.position,
+            label_nl: g.label_nl.clone(),
+            label_en: g.label_en.clone(),
+            description: g.description.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Queryable)]
+#[diesel(table_name = catalogue_versions)]
+struct VersionRow {
+    version: String,
+    title: String,
+    released_on: NaiveDate,
+    extends: Option<String>,
+    checksum: String,
+    loaded_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset, Queryable)]
+#[diesel(table_name = indicators, treat_none_as_null = true)]
+struct IndicatorRow {
+    version: String,
+    code: String,
+    goal: String,
+    kind: String,
+    unit: String,
+    direction: String,
+    period_types: String,
+    source: String,
+    team_types: String,
+    label_nl: String,
+    label_en: String,
+    definition: String,
+    numerator_definition: Option<String>,
+    denominator_definition: Option<String>,
+    counting_moment: String,
+    retired: bool,
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split<T: std::str::FromStr<Err = String>>(s: &str) -> AppResult<Vec<T>> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<T>().map_err(AppError::internal))
+        .collect()
+}
+
+impl From<&Indicator> for IndicatorRow {
+    fn from(i: &Indicator) -> Self {
+        IndicatorRow {
+            version: i.version.clone(),
+            code: i.code.clone(),
+            goal: i.goal.clone(),
+            kind: i.kind.as_str().to_owned(),
+            unit: i.unit.as_str().to_owned(),
+            direction: i.direction.as_str().to_owned(),
+            period_types: join(&i.period_types),
+            source: i.source.as_str().to_owned(),
+            team_types: join(&i.team_types),
+            label_nl: i.label_nl.clone(),
+            label_en: i.label_en.clone(),
+            definition: i.definition.clone(),
+            numerator_definition: i.numerator.clone(),
+            denominator_definition: i.denominator.clone(),
+            counting_moment: i.counting_moment.clone(),
+            retired: i.retired,
+        }
+    }
+}
+
+impl IndicatorRow {
+    fn to_indicator(&self) -> AppResult<Indicator> {
+        let kind: Kind = self.kind.parse().map_err(AppError::internal)?;
+        Ok(build_indicator(
+            &self.version,
+            IndicatorDef {
+                code: self.code.clone(),
+                goal: self.goal.clone(),
+                kind,
+                unit: self.unit.parse().map_err(AppError::internal)?,
+                direction: self.direction.parse().map_err(AppError::internal)?,
+                period_types: split(&self.period_types)?,
+                source: self.source.parse().map_err(AppError::internal)?,
+                team_types: split(&self.team_types)?,
+                label_nl: self.label_nl.clone(),
+                label_en: self.label_en.clone(),
+                definition: self.definition.clone(),
+                numerator: self.numerator_definition.clone(),
+                denominator: self.denominator_definition.clone(),
+                counting_moment: self.counting_moment.clone(),
+            },
+            self.retired,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalogue_is_consistent() {
+        let c = Catalogue::builtin().expect("catalogue parses and checks");
+        let v1 = c.version("v1").unwrap();
+        assert!(v1.indicators.len() >= 35, "{}", v1.indicators.len());
+        // Every kind is used; the nine-plus client-survey topics are there.
+        for k in Kind::ALL {
+            assert!(v1.indicators.iter().any(|i| i.kind == *k), "{k} unused");
+        }
+        let surveys = v1
+            .indicators
+            .iter()
+            .filter(|i| i.source == Source::ClientSurvey)
+            .count();
+        assert!(surveys >= 9, "{surveys}");
+        for s in Source::ALL {
+            assert!(v1.indicators.iter().any(|i| i.source == *s), "{s} unused");
+        }
+        assert_eq!(c.goals.len(), 5);
+        assert!(c.check().is_empty());
+    }
+
+    #[test]
+    fn a_second_version_extends_changes_and_retires() {
+        let v2 = r#"
+            version = "v2"
+            title = "Basisset v2"
+            released_on = "2027-06-01"
+            extends = "v1"
+            retire = ["klachten"]
+            [[indicators]]
+            code = "klachten_gegrond"
+            goal = "context"
+            kind = "flow"
+            unit = "count"
+            direction = "lower_is_better"
+            period_types = ["year"]
+            source = "registration"
+            team_types = ["wmo", "jeugd", "integraal"]
+            label_nl = "Gegronde klachten"
+            label_en = "Upheld complaints"
+            definition = "Aantal klachten dat in de periode gegrond is verklaard door de klachtencommissie."
+            counting_moment = "datum van de uitspraak"
+        "#;
+        let c = Catalogue::from_sources(GOALS_TOML, &[VERSION_TOMLS[0], v2]).unwrap();
+        assert_eq!(c.current().version, "v2");
+        let v1n = c.version("v1").unwrap().indicators.len();
+        assert_eq!(c.version("v2").unwrap().indicators.len(), v1n + 1);
+        assert!(!c.indicator("v1", "klachten").unwrap().retired);
+        assert!(c.indicator("v2", "klachten").unwrap().retired);
+        assert!(c.indicator("v1", "klachten_gegrond").is_none());
+        assert_eq!(c.indicator("v2", "cev_helpend").unwrap().version, "v2");
+    }
+
+    #[test]
+    fn inconsistent_definitions_are_refused() {
+        let bad = VERSION_TOMLS[0].replacen("kind = \"ratio\"", "kind = \"flow\"", 1);
+        let err = Catalogue::from_sources(GOALS_TOML, &[&bad]).unwrap_err();
+        assert!(
+            err.contains("does not fit kind") || err.contains("only ratios"),
+            "{err}"
+        );
+        let unknown = VERSION_TOMLS[0].replacen("kind = \"flow\"", "kind = \"avg\"", 1);
+        assert!(Catalogue::from_sources(GOALS_TOML, &[&unknown]).is_err());
+    }
+}

@@ -1,0 +1,297 @@
+//! Command line and environment configuration (clap). Every option can also be given as an
+//! environment variable; `basisset --help` and `basisset <command> --help` list them all.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "basisset",
+    version,
+    about = "Basisset: wijkteam organisations post figures on a shared set of indicators; the \
+             Associatie Wijkteams and the public query cross-municipal views.",
+    long_about = None,
+    after_help = "Without a command, `serve` runs. Environment variables are shown next to each option."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Database: `postgres://user@host:5432/db` for PostgreSQL, or a SQLite file
+    /// (`sqlite://basisset.db`, `sqlite:basisset.db` or a plain path).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://basisset.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "BASISSET_POOL_SIZE", default_value_t = 10, global = true)]
+    pub pool_size: u32,
+    /// Seconds to wait for a free database connection before answering 503.
+    #[arg(
+        long,
+        env = "BASISSET_POOL_TIMEOUT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub pool_timeout_secs: u64,
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "BASISSET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `basisset=debug,actix_web=info`.
+    #[arg(long, env = "BASISSET_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve(Box<ServeArgs>),
+    /// Apply pending database migrations and load the catalogue and reference data, then exit.
+    Migrate,
+    /// Manage API clients (OAuth2 client credentials).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage wijkteam organisations in the registry.
+    #[command(subcommand)]
+    Organisation(OrganisationCommand),
+    /// Manage JWT signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Fill an empty database with a synthetic national data set (demo and benchmarks).
+    SeedDemo(DemoArgs),
+    /// Print the GraphQL schema (SDL) or the OpenAPI document generated from the code.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+    /// Run the performance benchmarks (see BENCHMARKS.md).
+    Bench(BenchArgs),
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaKind {
+    Graphql,
+    Openapi,
+}
+
+#[derive(Parser, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "BASISSET_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Number of HTTP worker threads (default: number of CPU cores).
+    #[arg(long, env = "BASISSET_WORKERS")]
+    pub workers: Option<usize>,
+    /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
+    #[arg(long, env = "BASISSET_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+    /// Seed the synthetic demo data set once if the database holds no organisations yet.
+    #[arg(long, env = "BASISSET_DEMO")]
+    pub demo: bool,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(flatten)]
+    pub views: ViewArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+impl ServeArgs {
+    /// The defaults, as `basisset serve` without flags would have them (environment ignored).
+    pub fn defaults() -> Self {
+        let matches = <Self as clap::CommandFactory>::command()
+            .mut_args(|a| a.env(None::<&str>))
+            .get_matches_from(["serve"]);
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches).expect("defaults parse")
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AuthArgs {
+    /// File holding the JWT signing keys (JSON). Created with a new Ed25519 key on first start
+    /// when missing and no keys are given inline.
+    #[arg(
+        long,
+        env = "BASISSET_JWT_KEYS_FILE",
+        default_value = "basisset-jwt-keys.json"
+    )]
+    pub jwt_keys_file: String,
+    /// The signing keys as inline JSON (same format as the keys file); takes precedence over the file.
+    #[arg(long, env = "BASISSET_JWT_KEYS", hide_env_values = true)]
+    pub jwt_keys: Option<String>,
+    /// `iss` claim issued and required.
+    #[arg(long, env = "BASISSET_JWT_ISSUER", default_value = "basisset")]
+    pub jwt_issuer: String,
+    /// `aud` claim issued and required.
+    #[arg(long, env = "BASISSET_JWT_AUDIENCE", default_value = "basisset-api")]
+    pub jwt_audience: String,
+    /// Lifetime of access tokens in seconds.
+    #[arg(long, env = "BASISSET_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub token_ttl_secs: u64,
+    /// Failed token requests allowed per client id and per IP address within the window.
+    #[arg(long, env = "BASISSET_AUTH_MAX_FAILURES", default_value_t = 10)]
+    pub auth_max_failures: u32,
+    /// Window in seconds for counting failed token requests.
+    #[arg(long, env = "BASISSET_AUTH_FAILURE_WINDOW_SECS", default_value_t = 900)]
+    pub auth_failure_window_secs: u64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ViewArgs {
+    /// Minimum number of organisations behind an aggregate shown to teams and the public (k).
+    #[arg(long, env = "BASISSET_MIN_ORGANISATIONS", default_value_t = 3)]
+    pub min_organisations: usize,
+    /// Survey aggregates with fewer respondents are flagged unreliable (and withheld from the public).
+    #[arg(long, env = "BASISSET_MIN_RESPONDENTS", default_value_t = 30)]
+    pub min_respondents: i64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Maximum request body in bytes for REST endpoints (submissions as JSON or CSV).
+    #[arg(long, env = "BASISSET_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Maximum request body in bytes for POST /graphql.
+    #[arg(long, env = "BASISSET_GRAPHQL_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub graphql_max_body_bytes: usize,
+    /// Maximum GraphQL query depth.
+    #[arg(long, env = "BASISSET_GRAPHQL_MAX_DEPTH", default_value_t = 12)]
+    pub graphql_max_depth: usize,
+    /// Maximum GraphQL query complexity (each field counts 1 unless stated otherwise).
+    #[arg(long, env = "BASISSET_GRAPHQL_MAX_COMPLEXITY", default_value_t = 2000)]
+    pub graphql_max_complexity: usize,
+    /// Maximum number of aliased fields in one GraphQL document.
+    #[arg(long, env = "BASISSET_GRAPHQL_MAX_ALIASES", default_value_t = 30)]
+    pub graphql_max_aliases: usize,
+    /// Seconds after which a GraphQL execution or a REST handler is abandoned (504).
+    #[arg(long, env = "BASISSET_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ClientCommand {
+    /// Create an API client and print `{"client_id","client_secret",...}` as one JSON object.
+    Create {
+        /// Role: admin, associatie or team.
+        #[arg(long)]
+        role: String,
+        /// Human name of the client, e.g. "registratiesysteem buurtteam Noord".
+        #[arg(long)]
+        name: String,
+        /// Organisation id (required for role team).
+        #[arg(long)]
+        organisation: Option<i64>,
+    },
+    /// List API clients as JSON.
+    List,
+    /// Make a new secret for a client (printed once); tokens issued before stop working.
+    Rotate { client_id: String },
+    /// Revoke a client; its tokens stop working at once.
+    Revoke { client_id: String },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum OrganisationCommand {
+    /// Create an organisation and print it as JSON.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// wmo, jeugd or integraal.
+        #[arg(long)]
+        team_type: String,
+        /// stichting, cooperatie, bv, gemeentelijk, netwerk or hoofdaannemer.
+        #[arg(long)]
+        form: String,
+        /// CBS municipality codes served, comma separated (e.g. GM0363,GM0362).
+        #[arg(long, value_delimiter = ',')]
+        municipalities: Vec<String>,
+        /// KvK number (8 digits).
+        #[arg(long)]
+        kvk: Option<String>,
+        /// Residents can register themselves (zelfmelders).
+        #[arg(long)]
+        self_registration: bool,
+        /// Declare that the team provides help itself (until figures show it).
+        #[arg(long)]
+        provides_help: Option<bool>,
+    },
+    /// List organisations as JSON.
+    List,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum KeysCommand {
+    /// Add a new signing key to the keys file and make it the active one (old keys keep verifying).
+    Rotate {
+        #[arg(
+            long,
+            env = "BASISSET_JWT_KEYS_FILE",
+            default_value = "basisset-jwt-keys.json"
+        )]
+        file: String,
+    },
+    /// Remove keys that are no longer active from the keys file.
+    Prune {
+        #[arg(
+            long,
+            env = "BASISSET_JWT_KEYS_FILE",
+            default_value = "basisset-jwt-keys.json"
+        )]
+        file: String,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Number of organisations to create.
+    #[arg(long, default_value_t = 400)]
+    pub organisations: usize,
+    /// First year of figures.
+    #[arg(long, default_value_t = 2017)]
+    pub from_year: i32,
+    /// Last year of figures (default: last complete year).
+    #[arg(long)]
+    pub to_year: Option<i32>,
+    /// Seed of the pseudo-random generator (same seed, same data).
+    #[arg(long, default_value_t = 2022)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Which benchmark: ingest (issue: submissions) or views (aggregates), or all.
+    #[arg(value_enum, default_value_t = BenchKind::All)]
+    pub which: BenchKind,
+    /// Seconds of sustained load per throughput measurement.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Concurrent HTTP clients for throughput measurements.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Figures per submission in the ingest benchmark.
+    #[arg(long, default_value_t = 10_000)]
+    pub figures: usize,
+    /// Number of organisations in the demo data set used by the view benchmark.
+    #[arg(long, default_value_t = 400)]
+    pub organisations: usize,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchKind {
+    Ingest,
+    Views,
+    All,
+}

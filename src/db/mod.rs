@@ -1,0 +1,300 @@
+//! Database access: one connection type for PostgreSQL and SQLite (diesel `MultiConnection`),
+//! an r2d2 pool that picks the backend from the URL, embedded per-backend migrations, and the
+//! helper that runs blocking diesel work on the blocking thread pool, never on async workers.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{AppError, AppResult};
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// A connection to either backend. Queries written with the diesel DSL run on both; the few
+/// places that need backend-specific SQL (bulk COPY on PostgreSQL) match on the variant.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Run the same diesel code on the concrete connection of either backend. For the few
+/// statements `MultiConnection` cannot express (batch inserts, COPY).
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// A parsed `--database-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseTarget {
+    pub backend: Backend,
+    /// For PostgreSQL the libpq URL, for SQLite the file path.
+    pub url: String,
+}
+
+impl DatabaseTarget {
+    pub fn parse(raw: &str) -> AppResult<Self> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DatabaseTarget {
+                backend: Backend::Postgres,
+                url: raw.to_owned(),
+            });
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() || path.contains("://") {
+            return Err(AppError::bad_request(
+                "INVALID_DATABASE_URL",
+                format!(
+                    "unsupported database URL {raw:?}: use postgres://... or a SQLite file path"
+                ),
+            ));
+        }
+        Ok(DatabaseTarget {
+            backend: Backend::Sqlite,
+            url: path.to_owned(),
+        })
+    }
+
+    /// A description for logs, without credentials.
+    pub fn redacted(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite file {}", self.url),
+            Backend::Postgres => {
+                let rest = self.url.split_once("://").map(|x| x.1).unwrap_or("");
+                let host = rest.rsplit_once('@').map(|x| x.1).unwrap_or(rest);
+                let host = host.split('?').next().unwrap_or(host);
+                format!("postgresql {host}")
+            }
+        }
+    }
+}
+
+/// r2d2 manager that opens the variant named by the URL (no guessing by trial).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: DatabaseTarget,
+}
+
+impl Manager {
+    pub fn new(target: DatabaseTarget) -> Self {
+        Manager { target }
+    }
+
+    pub fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
+        match self.target.backend {
+            Backend::Postgres => Ok(DbConn::Pg(diesel::PgConnection::establish(
+                &self.target.url,
+            )?)),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.target.url)?;
+                // WAL lets readers work while one writer commits; busy_timeout makes writers
+                // queue instead of failing; foreign keys are off by default in SQLite.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.establish()
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// The pool plus what the service needs to know about it.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    target: DatabaseTarget,
+}
+
+impl Db {
+    /// Build a pool. Connections are opened lazily, so the service can start (and answer
+    /// `/readyz` with 503) while the database is still down.
+    pub fn connect(target: DatabaseTarget, max_size: u32, timeout: Duration) -> AppResult<Self> {
+        let max_size = match target.backend {
+            Backend::Postgres => max_size.max(1),
+            // SQLite has one writer at a time; a few readers in WAL mode are plenty.
+            Backend::Sqlite => max_size.clamp(1, 8),
+        };
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(0))
+            .connection_timeout(timeout)
+            .test_on_check_out(true)
+            .build_unchecked(Manager::new(target.clone()));
+        Ok(Db { pool, target })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.target.backend
+    }
+
+    pub fn target(&self) -> &DatabaseTarget {
+        &self.target
+    }
+
+    pub fn get(&self) -> AppResult<PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    pub fn get_timeout(&self, timeout: Duration) -> AppResult<PooledConn> {
+        Ok(self.pool.get_timeout(timeout)?)
+    }
+
+    /// Run blocking diesel work on actix's blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Like [`Db::run`], inside one transaction: all or nothing.
+    pub async fn tx<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| transaction(conn, f)).await
+    }
+}
+
+/// Run `f` in a transaction that is rolled back on any error. On SQLite the transaction takes
+/// the write lock at its start (`BEGIN IMMEDIATE`), so concurrent writers queue on busy_timeout
+/// instead of failing half-way with "database is locked".
+pub fn transaction<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> AppResult<T>,
+) -> AppResult<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Tm = AnsiTransactionManager;
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(inner) => {
+            // Through diesel's transaction manager, so nested `transaction` calls (diesel uses
+            // them itself, e.g. for batch inserts) become savepoints.
+            Tm::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            let result = f(conn);
+            let DbConn::Sqlite(inner) = conn else {
+                unreachable!("backend does not change")
+            };
+            match result {
+                Ok(v) => {
+                    match <Tm as TransactionManager<diesel::SqliteConnection>>::commit_transaction(
+                        inner,
+                    ) {
+                        Ok(()) => Ok(v),
+                        Err(e) => {
+                            let _ = <Tm as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(inner);
+                            Err(e.into())
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ =
+                        <Tm as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(
+                            inner,
+                        );
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// Apply pending migrations of the connection's backend; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConn) -> AppResult<Vec<String>> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| AppError::internal(format!("migrations failed: {e}")))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// True when the database lacks migrations this binary embeds.
+pub fn has_pending_migrations(conn: &mut DbConn) -> AppResult<bool> {
+    match conn {
+        DbConn::Pg(c) => c.has_pending_migration(PG_MIGRATIONS),
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| AppError::Unavailable(format!("cannot read migration state: {e}")))
+}
+
+/// Current time as stored in the database (UTC, microseconds).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    // Both backends keep microseconds; truncate so a value read back equals the one written.
+    now.with_nanosecond((now.nanosecond() / 1000) * 1000)
+        .unwrap_or(now)
+}
+
+use chrono::Timelike;

@@ -1,0 +1,232 @@
+//! The one error type of the service. Domain functions return [`AppError`]; it is mapped once to
+//! HTTP (`application/problem+json`, RFC 9457) in [`crate::http`] and once to GraphQL errors
+//! (with `extensions.code`) in [`crate::graphql`].
+
+use serde::Serialize;
+
+/// One problem with one input field: where, a stable machine-readable code, and a message.
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldIssue {
+    /// Where the problem is: a JSON pointer into the request (`/figures/3/numerator`), a query
+    /// parameter name, or for CSV uploads `row N, column NAME`.
+    pub field: String,
+    /// Stable code, e.g. `unknown_indicator`, `numerator_exceeds_denominator`.
+    pub code: String,
+    /// Readable explanation (Dutch and English where it helps).
+    pub message: String,
+    /// CSV uploads: 1-based line number in the file (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// CSV uploads: the column name as written in the header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+}
+
+impl FieldIssue {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        FieldIssue {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+            row: None,
+            column: None,
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input was understood but is invalid; every problem is listed.
+    #[error("the request is invalid: {} problem(s)", .0.len())]
+    Validation(Vec<FieldIssue>),
+    /// Malformed request (syntax, wrong content type, bad parameter).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("too many failed attempts; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    Timeout(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Unexpected failure; the detail is logged, never shown.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn validation(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldIssue::new(field, code, message)])
+    }
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        AppError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn internal(detail: impl Into<String>) -> Self {
+        AppError::Internal(detail.into())
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        AppError::Forbidden(message.into())
+    }
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        AppError::Unauthenticated(message.into())
+    }
+
+    /// Stable machine-readable code, the same in REST (`code`) and GraphQL (`extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "VALIDATION_FAILED",
+            AppError::BadRequest { code, .. } => code,
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::NotFound { .. } => "NOT_FOUND",
+            AppError::Conflict { code, .. } => code,
+            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::Timeout(_) => "TIMEOUT",
+            AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Validation(_) => 422,
+            AppError::BadRequest { .. } => 400,
+            AppError::Unauthenticated(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound { .. } => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::RateLimited { .. } => 429,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::Timeout(_) => 504,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "Validation failed",
+            AppError::BadRequest { .. } => "Bad request",
+            AppError::Unauthenticated(_) => "Authentication required",
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::NotFound { .. } => "Not found",
+            AppError::Conflict { .. } => "Conflict",
+            AppError::RateLimited { .. } => "Too many requests",
+            AppError::PayloadTooLarge(_) => "Payload too large",
+            AppError::Timeout(_) => "Timeout",
+            AppError::Unavailable(_) => "Service unavailable",
+            AppError::Internal(_) => "Internal server error",
+        }
+    }
+
+    pub fn issues(&self) -> &[FieldIssue] {
+        match self {
+            AppError::Validation(issues) => issues,
+            _ => &[],
+        }
+    }
+
+    /// Log server-side failures once, where they are turned into a response.
+    pub fn log(&self) {
+        match self {
+            AppError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            AppError::Unavailable(detail) => tracing::warn!(error = %detail, "unavailable"),
+            _ => {}
+        }
+    }
+
+    /// The problem document (RFC 9457) for this error.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("urn:basisset:problem:{}", self.code().to_ascii_lowercase()),
+            title: self.title().to_owned(),
+            status: self.status(),
+            detail: self.to_string(),
+            code: self.code().to_owned(),
+            errors: self.issues().to_vec(),
+            retry_after: match self {
+                AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// `application/problem+json` body of every REST error.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// `urn:basisset:problem:<code in lower case>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code (also `extensions.code` in GraphQL).
+    pub code: String,
+    /// Every problem with an input field (validation failures).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub errors: Vec<FieldIssue>,
+    /// Seconds to wait before retrying (rate limiting).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub retry_after: Option<u64>,
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => AppError::not_found("record", "?"),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::conflict(
+                "CONFLICT",
+                format!("conflicts with an existing record ({})", info.message()),
+            ),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(format!("database connection closed: {}", info.message()))
+            }
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(format!("no database connection: {e}"))
+    }
+}
+
+impl From<diesel::ConnectionError> for AppError {
+    fn from(e: diesel::ConnectionError) -> Self {
+        AppError::Unavailable(format!("database connection failed: {e}"))
+    }
+}

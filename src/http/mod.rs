@@ -1,0 +1,204 @@
+//! The HTTP transport (actix-web): routes, the one mapping of [`AppError`] to
+//! `application/problem+json`, health endpoints, and the server with graceful shutdown.
+//! Handlers are thin: they parse the request and call the same domain functions GraphQL uses.
+
+pub mod catalogue;
+pub mod docs;
+pub mod health;
+pub mod openapi;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::StreamExt;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::graphql;
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            AppError::Unauthenticated(_) => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"basisset\", error=\"invalid_token\"",
+                ));
+            }
+            AppError::RateLimited { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+/// The whole application: used by `serve` and by the integration tests.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let schema = graphql::build_schema(state.clone());
+    let limits = state.config.limits.clone();
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::Data::new(schema))
+        .app_data(json_config(limits.max_body_bytes))
+        .app_data(query_config())
+        .app_data(path_config())
+        .wrap_fn(|req, srv| {
+            use actix_web::HttpMessage;
+            use actix_web::dev::Service;
+            let request_id = req
+                .extensions()
+                .get::<tracing_actix_web::RequestId>()
+                .map(|id| id.to_string());
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                if let Some(id) = request_id
+                    && let Ok(value) = header::HeaderValue::from_str(&id)
+                {
+                    res.headers_mut()
+                        .insert(header::HeaderName::from_static("x-request-id"), value);
+                }
+                Ok(res)
+            }
+        })
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .configure(routes)
+        .default_service(web::to(not_found))
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/graphql", web::post().to(graphql::graphql_post))
+        .route("/graphql", web::get().to(docs::graphiql))
+        .route("/docs", web::get().to(docs::api_docs))
+        .route("/assets/{path:.*}", web::get().to(docs::asset))
+        .route("/api/openapi.json", web::get().to(openapi::openapi_json))
+        .service(
+            web::scope("/api/v1")
+                .route("/goals", web::get().to(catalogue::list_goals))
+                .route(
+                    "/catalogue/versions",
+                    web::get().to(catalogue::list_versions),
+                )
+                .route("/indicators", web::get().to(catalogue::list_indicators))
+                .route(
+                    "/indicators/{code}",
+                    web::get().to(catalogue::get_indicator),
+                )
+                .route("/provinces", web::get().to(catalogue::list_provinces))
+                .route(
+                    "/municipalities",
+                    web::get().to(catalogue::list_municipalities),
+                )
+                .route(
+                    "/municipalities/{code}",
+                    web::get().to(catalogue::get_municipality),
+                ),
+        );
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::not_found(
+        "route",
+        format!("{} {}", req.method(), req.path()),
+    ))
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| {
+            use actix_web::error::JsonPayloadError as E;
+            let app = match &err {
+                E::OverflowKnownLength { .. } | E::Overflow { .. } => {
+                    AppError::PayloadTooLarge(err.to_string())
+                }
+                E::ContentType => AppError::bad_request(
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "expected Content-Type: application/json",
+                ),
+                E::Deserialize(e) => AppError::Validation(vec![crate::error::FieldIssue::new(
+                    json_error_field(e),
+                    "invalid_json",
+                    e.to_string(),
+                )]),
+                _ => AppError::bad_request("INVALID_BODY", err.to_string()),
+            };
+            actix_web::error::InternalError::from_response(err, app.error_response()).into()
+        })
+}
+
+fn json_error_field(e: &serde_json::Error) -> String {
+    format!("line {}, column {}", e.line(), e.column())
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let app = AppError::bad_request("INVALID_QUERY", err.to_string());
+        actix_web::error::InternalError::from_response(err, app.error_response()).into()
+    })
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        let app = AppError::bad_request("INVALID_PATH", err.to_string());
+        actix_web::error::InternalError::from_response(err, app.error_response()).into()
+    })
+}
+
+/// Read a request body up to `limit` bytes (413 problem+json beyond).
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, AppError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| AppError::bad_request("INVALID_BODY", format!("reading body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge(format!(
+                "request body exceeds {limit} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// JSON response helper.
+pub fn json<T: serde::Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok().json(value)
+}
+
+/// Run the HTTP server until SIGINT/SIGTERM; in-flight requests get `shutdown_timeout` to finish.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let config = state.config.clone();
+    let mut server = actix_web::HttpServer::new(move || app(state.clone()))
+        .shutdown_timeout(config.shutdown_timeout_secs)
+        .bind(&config.bind)?;
+    if let Some(workers) = config.workers {
+        server = server.workers(workers.max(1));
+    }
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening on http://{addr}");
+    }
+    server.run().await
+}

@@ -1,0 +1,20 @@
+//! basisset: wijkteam organisations post periodic figures on a shared set of indicators (the
+//! basisset); the Associatie Wijkteams and the public query cross-municipal views.
+//!
+//! Domain modules own their model, validation and queries: [`catalogue`], [`registry`].
+//! [`http`] (REST) and [`graphql`] are thin transports over them. [`error::AppError`] is the one
+//! error type; [`db`] hides the two database backends.
+
+#[macro_use]
+pub mod text_enum;
+
+pub mod app;
+pub mod catalogue;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod period;
+pub mod registry;

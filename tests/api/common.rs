@@ -1,0 +1,359 @@
+//! Test harness: the real actix app, in-process, against a fresh database per test.
+//!
+//! Backend: SQLite (a temporary file) by default; PostgreSQL when `BASISSET_TEST_DATABASE_URL`
+//! is set (e.g. `postgres://postgres@127.0.0.1:5432/postgres`): each test then gets its own
+//! schema, created here and dropped when the test ends, so tests run in parallel.
+
+#![allow(dead_code)]
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::test;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use futures_util::future::LocalBoxFuture;
+use serde_json::{Value, json};
+
+use basisset::app::{self, AppState};
+use basisset::config::ServeArgs;
+use basisset::db::{Backend, DatabaseTarget, Db};
+
+pub const PG_ENV: &str = "BASISSET_TEST_DATABASE_URL";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A fresh, empty database for one test; removed on drop.
+pub struct TestDb {
+    pub backend: Backend,
+    /// The URL the service uses.
+    pub url: String,
+    /// PostgreSQL: the base URL and the test's schema.
+    pg: Option<(String, String)>,
+    sqlite_path: Option<std::path::PathBuf>,
+}
+
+pub fn with_query_param(url: &str, param: &str) -> String {
+    if url.contains('?') {
+        format!("{url}&{param}")
+    } else {
+        format!("{url}?{param}")
+    }
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        match std::env::var(PG_ENV).ok().filter(|s| !s.is_empty()) {
+            Some(base) => {
+                let schema = unique("t");
+                let mut conn = diesel::PgConnection::establish(&base)
+                    .unwrap_or_else(|e| panic!("{PG_ENV}={base}: cannot connect: {e}"));
+                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create schema");
+                let url = Self::pg_url(&base, &schema);
+                TestDb {
+                    backend: Backend::Postgres,
+                    url,
+                    pg: Some((base, schema)),
+                    sqlite_path: None,
+                }
+            }
+            None => {
+                let path = std::env::temp_dir().join(format!("{}.db", unique("basisset")));
+                TestDb {
+                    backend: Backend::Sqlite,
+                    url: format!("sqlite://{}", path.display()),
+                    pg: None,
+                    sqlite_path: Some(path),
+                }
+            }
+        }
+    }
+
+    fn pg_url(base: &str, schema: &str) -> String {
+        with_query_param(base, &format!("options=-csearch_path%3D{schema}"))
+    }
+
+    /// PostgreSQL only: the same database reached through another `host:port`.
+    pub fn pg_url_via(&self, host_port: &str) -> Option<String> {
+        let (base, schema) = self.pg.as_ref()?;
+        let (scheme, rest) = base.split_once("://")?;
+        let (userinfo, after) = match rest.split_once('@') {
+            Some((u, a)) => (format!("{u}@"), a),
+            None => (String::new(), rest),
+        };
+        let path = after.find('/').map(|i| &after[i..]).unwrap_or("/postgres");
+        Some(Self::pg_url(
+            &format!("{scheme}://{userinfo}{host_port}{path}"),
+            schema,
+        ))
+    }
+
+    /// The upstream `host:port` of the PostgreSQL server.
+    pub fn pg_host_port(&self) -> Option<String> {
+        let (base, _) = self.pg.as_ref()?;
+        let rest = base.split_once("://")?.1;
+        let after = rest.rsplit_once('@').map(|x| x.1).unwrap_or(rest);
+        let hp = after.split(['/', '?']).next()?;
+        Some(if hp.contains(':') {
+            hp.to_owned()
+        } else {
+            format!("{hp}:5432")
+        })
+    }
+
+    pub fn connect(&self, pool_size: u32) -> Db {
+        Db::connect(
+            DatabaseTarget::parse(&self.url).unwrap(),
+            pool_size,
+            Duration::from_secs(10),
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.pg
+            && let Ok(mut conn) = diesel::PgConnection::establish(base)
+        {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+        if let Some(path) = &self.sqlite_path {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+}
+
+pub fn test_config() -> ServeArgs {
+    let mut config = ServeArgs::defaults();
+    // A fresh Ed25519 key per test, in memory.
+    config.auth.jwt_keys_file = std::env::temp_dir()
+        .join(format!("{}.json", unique("keys")))
+        .display()
+        .to_string();
+    config
+}
+
+/// A response, fully read.
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {}: body is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+    }
+    /// Assert a problem+json error with the given status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.text());
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text()
+        );
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {body}");
+        assert_eq!(body["status"], status);
+        body
+    }
+}
+
+type Svc = Rc<
+    dyn Fn(
+        actix_http::Request,
+    ) -> LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>>,
+>;
+
+/// The application under test.
+pub struct TestApp {
+    pub state: AppState,
+    svc: Svc,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(test_config()).await
+    }
+
+    pub async fn spawn_with(config: ServeArgs) -> TestApp {
+        let db = TestDb::new();
+        let pool = db.connect(4);
+        let (state, _) = app::build_state(pool, config).expect("start-up");
+        Self::from_state(state, db).await
+    }
+
+    pub async fn from_state(state: AppState, db: TestDb) -> TestApp {
+        let service = Rc::new(test::init_service(basisset::http::app(state.clone())).await);
+        let svc: Svc = Rc::new(move |req| {
+            let service = service.clone();
+            Box::pin(async move { service.call(req).await.map(|r| r.map_into_boxed_body()) })
+        });
+        TestApp { state, svc, db }
+    }
+
+    pub async fn send(&self, req: test::TestRequest) -> Resp {
+        let res = match (self.svc)(req.to_request()).await {
+            Ok(res) => res,
+            Err(e) => {
+                let res = e.error_response();
+                ServiceResponse::new(test::TestRequest::default().to_http_request(), res)
+            }
+        };
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = actix_web::body::to_bytes(res.into_body())
+            .await
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        let mut req = test::TestRequest::get().uri(path);
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        self.send(req).await
+    }
+
+    pub async fn get_accept(&self, path: &str, accept: &str, token: Option<&str>) -> Resp {
+        let mut req = test::TestRequest::get()
+            .uri(path)
+            .insert_header(("Accept", accept.to_owned()));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        self.send(req).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send_json(test::TestRequest::post(), path, token, body)
+            .await
+    }
+
+    pub async fn patch_json(&self, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send_json(test::TestRequest::patch(), path, token, body)
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        let mut req = test::TestRequest::delete().uri(path);
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        self.send(req).await
+    }
+
+    async fn send_json(
+        &self,
+        req: test::TestRequest,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Resp {
+        let mut req = req
+            .uri(path)
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body.to_string());
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        self.send(req).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> Resp {
+        let mut req = test::TestRequest::post()
+            .uri(path)
+            .insert_header(("Content-Type", content_type.to_owned()))
+            .set_payload(body.into());
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        self.send(req).await
+    }
+
+    /// Run a GraphQL operation; returns the whole response body.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let res = self
+            .post_json(
+                "/graphql",
+                token,
+                &json!({ "query": query, "variables": variables }),
+            )
+            .await;
+        assert_eq!(res.status, 200, "graphql: {}", res.text());
+        res.json()
+    }
+
+    /// Run a GraphQL operation that must succeed; returns `data`.
+    pub async fn gql_ok(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let body = self.gql(query, variables, token).await;
+        assert!(
+            body.get("errors")
+                .is_none_or(|e| e.as_array().is_some_and(|a| a.is_empty())),
+            "graphql errors: {body}"
+        );
+        body["data"].clone()
+    }
+
+    pub fn conn(&self) -> basisset::db::PooledConn {
+        self.state.db.get().unwrap()
+    }
+}
+
+/// The `extensions.code` of the first GraphQL error.
+pub fn gql_error_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+        .to_owned()
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real HTTP app against a real database (SQLite by default, PostgreSQL
+//! with BASISSET_TEST_DATABASE_URL). One binary, many modules, so the crate is linked once.
+
+mod common;
+
+mod catalogue;
+mod contract;
+mod foundation;
