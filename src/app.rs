@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::AuthService;
 use crate::catalogue::Catalogue;
 use crate::config::{GlobalArgs, ServeArgs};
 use crate::db::{self, DatabaseTarget, Db, DbConn};
@@ -17,6 +18,7 @@ pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     pub reference: Arc<Reference>,
     pub config: Arc<ServeArgs>,
+    pub auth: Arc<AuthService>,
 }
 
 /// What start-up did, for the log.
@@ -53,21 +55,30 @@ pub fn prepare(
     })
 }
 
-/// Migrate, load the data files, read them back and build the state (blocking).
-pub fn build_state(db: Db, config: ServeArgs) -> AppResult<(AppState, Prepared)> {
+/// Migrate, load the data files and read them back (blocking).
+pub fn prepare_database(db: &Db) -> AppResult<(Catalogue, Reference, Prepared)> {
     let catalogue = Catalogue::builtin().map_err(AppError::internal)?;
     let reference = Reference::builtin().map_err(AppError::internal)?;
     let mut conn = db.get()?;
     let prepared = prepare(&mut conn, &catalogue, &reference)?;
-    let catalogue = Catalogue::load(&mut conn)?;
-    let reference = Reference::load(&mut conn)?;
-    drop(conn);
+    Ok((
+        Catalogue::load(&mut conn)?,
+        Reference::load(&mut conn)?,
+        prepared,
+    ))
+}
+
+/// Prepare the database and build the state the service runs with (blocking).
+pub fn build_state(db: Db, config: ServeArgs) -> AppResult<(AppState, Prepared)> {
+    let auth = AuthService::new(&config.auth)?;
+    let (catalogue, reference, prepared) = prepare_database(&db)?;
     Ok((
         AppState {
             db,
             catalogue: Arc::new(catalogue),
             reference: Arc::new(reference),
             config: Arc::new(config),
+            auth: Arc::new(auth),
         },
         prepared,
     ))

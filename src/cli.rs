@@ -5,8 +5,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::app;
-use crate::config::{Cli, Command, GlobalArgs, LogFormat, SchemaKind, ServeArgs};
+use crate::auth::{Caller, Role, clients, keys::KeyFile};
+use crate::config::{
+    Cli, ClientCommand, Command, GlobalArgs, KeysCommand, LogFormat, OrganisationCommand,
+    SchemaKind, ServeArgs,
+};
 use crate::error::{AppError, AppResult};
+use crate::registry::organisations::{self, NewOrganisation, ServedMunicipalityInput};
 
 pub fn main() -> ExitCode {
     let cli = parse_args(std::env::args_os().collect());
@@ -58,7 +63,7 @@ fn run(cli: Cli) -> AppResult<()> {
         Command::Serve(args) => serve(&global, *args),
         Command::Migrate => {
             let db = app::connect(&global)?;
-            let (_, prepared) = app::build_state(db.clone(), ServeArgs::defaults())?;
+            let (_, _, prepared) = app::prepare_database(&db)?;
             tracing::info!(
                 database = %db.target().redacted(),
                 migrations = ?prepared.migrations_applied,
@@ -75,10 +80,127 @@ fn run(cli: Cli) -> AppResult<()> {
             }
             Ok(())
         }
+        Command::Client(cmd) => client_command(&global, cmd),
+        Command::Organisation(cmd) => organisation_command(&global, cmd),
+        Command::Keys(cmd) => keys_command(cmd),
         other => Err(AppError::bad_request(
             "NOT_AVAILABLE",
             format!("command {other:?} is not available in this build"),
         )),
+    }
+}
+
+/// Print one JSON document on stdout (logs go to stderr).
+fn print_json<T: serde::Serialize>(value: &T) -> AppResult<()> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).map_err(|e| AppError::internal(e.to_string()))?
+    );
+    Ok(())
+}
+
+fn client_command(global: &GlobalArgs, cmd: ClientCommand) -> AppResult<()> {
+    let db = app::connect(global)?;
+    app::prepare_database(&db)?;
+    let mut conn = db.get()?;
+    let system = Caller::System;
+    match cmd {
+        ClientCommand::Create {
+            role,
+            name,
+            organisation,
+        } => {
+            let role: Role = role
+                .parse()
+                .map_err(|e: String| AppError::validation("--role", "invalid_value", e))?;
+            let created = clients::create(
+                &mut conn,
+                &system,
+                clients::NewClient {
+                    name,
+                    role,
+                    organisation_id: organisation,
+                },
+            )?;
+            print_json(&created)
+        }
+        ClientCommand::List => print_json(&clients::list(&mut conn, &system)?),
+        ClientCommand::Rotate { client_id } => {
+            print_json(&clients::rotate(&mut conn, &system, &client_id)?)
+        }
+        ClientCommand::Revoke { client_id } => {
+            print_json(&clients::revoke(&mut conn, &system, &client_id)?)
+        }
+    }
+}
+
+fn organisation_command(global: &GlobalArgs, cmd: OrganisationCommand) -> AppResult<()> {
+    let db = app::connect(global)?;
+    let (_, reference, _) = app::prepare_database(&db)?;
+    let mut conn = db.get()?;
+    match cmd {
+        OrganisationCommand::Create {
+            name,
+            team_type,
+            form,
+            municipalities,
+            kvk,
+            self_registration,
+            provides_help,
+        } => {
+            let input = NewOrganisation {
+                name,
+                kvk,
+                team_type: team_type
+                    .parse()
+                    .map_err(|e: String| AppError::validation("--team-type", "invalid_value", e))?,
+                org_form: form
+                    .parse()
+                    .map_err(|e: String| AppError::validation("--form", "invalid_value", e))?,
+                self_registration,
+                provides_help_declared: provides_help,
+                municipalities: municipalities
+                    .into_iter()
+                    .map(|code| ServedMunicipalityInput {
+                        code,
+                        valid_from: None,
+                        valid_to: None,
+                    })
+                    .collect(),
+                primary_municipality: None,
+            };
+            print_json(&organisations::create(
+                &mut conn,
+                &reference,
+                &Caller::System,
+                input,
+            )?)
+        }
+        OrganisationCommand::List => print_json(&organisations::list(
+            &mut conn,
+            &reference,
+            &Default::default(),
+        )?),
+    }
+}
+
+fn keys_command(cmd: KeysCommand) -> AppResult<()> {
+    match cmd {
+        KeysCommand::Rotate { file } => {
+            let path = std::path::Path::new(&file);
+            let mut keys = KeyFile::read(path)?;
+            let kid = keys.rotate()?;
+            keys.write(path, false)?;
+            tracing::info!(%kid, path = %path.display(), "new active signing key; restart the service to use it");
+            print_json(&serde_json::json!({ "active": kid, "keys": keys.keys.len() }))
+        }
+        KeysCommand::Prune { file } => {
+            let path = std::path::Path::new(&file);
+            let mut keys = KeyFile::read(path)?;
+            let removed = keys.prune();
+            keys.write(path, false)?;
+            print_json(&serde_json::json!({ "active": keys.active, "removed": removed }))
+        }
     }
 }
 

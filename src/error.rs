@@ -53,6 +53,13 @@ pub enum AppError {
     NotFound { what: &'static str, id: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// OAuth2 token endpoint error (RFC 6749 §5.2): `error` is e.g. `invalid_client`.
+    #[error("{description}")]
+    OAuth {
+        status: u16,
+        error: &'static str,
+        description: String,
+    },
     #[error("too many failed attempts; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
@@ -97,6 +104,13 @@ impl AppError {
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         AppError::Unauthenticated(message.into())
     }
+    pub fn oauth(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        AppError::OAuth {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
 
     /// Stable machine-readable code, the same in REST (`code`) and GraphQL (`extensions.code`).
     pub fn code(&self) -> &'static str {
@@ -107,6 +121,11 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound { .. } => "NOT_FOUND",
             AppError::Conflict { code, .. } => code,
+            AppError::OAuth { error, .. } => match *error {
+                "invalid_client" => "INVALID_CLIENT",
+                "unsupported_grant_type" => "UNSUPPORTED_GRANT_TYPE",
+                _ => "INVALID_REQUEST",
+            },
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::Timeout(_) => "TIMEOUT",
@@ -123,6 +142,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
+            AppError::OAuth { status, .. } => *status,
             AppError::RateLimited { .. } => 429,
             AppError::PayloadTooLarge(_) => 413,
             AppError::Timeout(_) => 504,
@@ -139,6 +159,7 @@ impl AppError {
             AppError::Forbidden(_) => "Forbidden",
             AppError::NotFound { .. } => "Not found",
             AppError::Conflict { .. } => "Conflict",
+            AppError::OAuth { .. } => "Token request refused",
             AppError::RateLimited { .. } => "Too many requests",
             AppError::PayloadTooLarge(_) => "Payload too large",
             AppError::Timeout(_) => "Timeout",
@@ -176,6 +197,14 @@ impl AppError {
                 AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
                 _ => None,
             },
+            error: match self {
+                AppError::OAuth { error, .. } => Some((*error).to_owned()),
+                _ => None,
+            },
+            error_description: match self {
+                AppError::OAuth { description, .. } => Some(description.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -200,6 +229,14 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub retry_after: Option<u64>,
+    /// Token endpoint only: the OAuth2 error code (RFC 6749 §5.2), e.g. `invalid_client`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub error: Option<String>,
+    /// Token endpoint only: the OAuth2 error description.
+    #[serde(skip_serializing_if = "Option::is_none", rename = "error_description")]
+    #[schema(required = false)]
+    pub error_description: Option<String>,
 }
 
 impl From<diesel::result::Error> for AppError {

@@ -9,6 +9,7 @@
 pub mod text_enum;
 
 pub mod app;
+pub mod auth;
 pub mod catalogue;
 pub mod cli;
 pub mod config;

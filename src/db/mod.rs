@@ -239,6 +239,13 @@ pub fn transaction<T>(
     match conn {
         DbConn::Pg(_) => conn.transaction(f),
         DbConn::Sqlite(inner) => {
+            let nested = <Tm as TransactionManager<diesel::SqliteConnection>>::transaction_manager_status_mut(inner)
+                .transaction_depth()?
+                .is_some();
+            if nested {
+                // Already inside one: a savepoint.
+                return conn.transaction(f);
+            }
             // Through diesel's transaction manager, so nested `transaction` calls (diesel uses
             // them itself, e.g. for batch inserts) become savepoints.
             Tm::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;

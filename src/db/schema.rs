@@ -62,10 +62,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    organisations (id) {
+        id -> BigInt,
+        name -> Text,
+        kvk -> Nullable<Text>,
+        team_type -> Text,
+        org_form -> Text,
+        self_registration -> Bool,
+        provides_help_declared -> Nullable<Bool>,
+        provides_help -> Nullable<Bool>,
+        provides_help_source -> Text,
+        provides_help_share -> Nullable<Double>,
+        primary_municipality -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organisation_municipalities (organisation_id, municipality_code, valid_from) {
+        organisation_id -> BigInt,
+        municipality_code -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        organisation_id -> Nullable<BigInt>,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        secret_rotated_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(organisation_municipalities -> organisations (organisation_id));
+diesel::joinable!(api_clients -> organisations (organisation_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     catalogue_versions,
     transformation_goals,
     indicators,
     provinces,
     municipalities,
+    organisations,
+    organisation_municipalities,
+    api_clients,
 );

@@ -3,23 +3,36 @@
 //! for validation failures, `extensions.errors` with every field problem.
 
 mod catalogue;
+mod registry;
 
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::{EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{EmptySubscription, ErrorExtensions, MergedObject, Schema};
 
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(catalogue::CatalogueQuery);
+pub struct QueryRoot(catalogue::CatalogueQuery, registry::RegistryQuery);
 
-pub type GqlSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(registry::RegistryMutation);
+
+pub type GqlSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+}
 
 pub fn build_schema(state: AppState) -> GqlSchema {
     let limits = state.config.limits.clone();
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+    builder()
         .data(state)
         .limit_depth(limits.graphql_max_depth)
         .limit_complexity(limits.graphql_max_complexity)
@@ -30,7 +43,7 @@ pub fn build_schema(state: AppState) -> GqlSchema {
 
 /// The SDL written to `schema.graphql` (sorted, so the file diffs cleanly).
 pub fn sdl() -> String {
-    sdl_of(&Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).finish())
+    sdl_of(&builder().finish())
 }
 
 /// The SDL of a built schema, in the checked-in form.
@@ -66,11 +79,16 @@ pub fn gql<T>(r: AppResult<T>) -> async_graphql::Result<T> {
 /// Typed access to what every resolver needs.
 pub trait ContextExt {
     fn state(&self) -> &AppState;
+    fn caller(&self) -> &Caller;
 }
 
 impl ContextExt for async_graphql::Context<'_> {
     fn state(&self) -> &AppState {
         self.data_unchecked::<AppState>()
+    }
+    /// Always present: the handler puts the caller into every request.
+    fn caller(&self) -> &Caller {
+        self.data_opt::<Caller>().unwrap_or(&Caller::Anonymous)
     }
 }
 
@@ -90,10 +108,21 @@ fn error_response(status: actix_web::http::StatusCode, err: AppError) -> HttpRes
 pub async fn graphql_post(
     state: web::Data<AppState>,
     schema: web::Data<GqlSchema>,
-    _req: HttpRequest,
+    req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
     use actix_web::http::StatusCode;
+    let authorization = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let caller = match crate::http::auth::authenticate(&state, authorization).await {
+        Ok(c) => c,
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            return error_response(status, e);
+        }
+    };
     let limits = state.config.limits.clone();
     let body = match crate::http::read_body(payload, limits.graphql_max_body_bytes).await {
         Ok(b) => b,
@@ -123,7 +152,7 @@ pub async fn graphql_post(
         return error_response(StatusCode::BAD_REQUEST, e);
     }
     let timeout = Duration::from_secs(limits.request_timeout_secs.max(1));
-    match actix_web::rt::time::timeout(timeout, schema.execute(request)).await {
+    match actix_web::rt::time::timeout(timeout, schema.execute(request.data(caller))).await {
         Ok(response) => HttpResponse::Ok().json(response),
         Err(_) => error_response(
             StatusCode::GATEWAY_TIMEOUT,

@@ -2,10 +2,12 @@
 //! `application/problem+json`, health endpoints, and the server with graceful shutdown.
 //! Handlers are thin: they parse the request and call the same domain functions GraphQL uses.
 
+pub mod auth;
 pub mod catalogue;
 pub mod docs;
 pub mod health;
 pub mod openapi;
+pub mod registry;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -32,6 +34,9 @@ impl ResponseError for AppError {
                     header::WWW_AUTHENTICATE,
                     "Bearer realm=\"basisset\", error=\"invalid_token\"",
                 ));
+            }
+            AppError::OAuth { status: 401, .. } => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"basisset\""));
             }
             AppError::RateLimited { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
@@ -95,7 +100,28 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/assets/{path:.*}", web::get().to(docs::asset))
         .route("/api/openapi.json", web::get().to(openapi::openapi_json))
         .service(
+            web::resource("/oauth/token")
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .route(web::post().to(auth::token)),
+        )
+        .route("/oauth/jwks.json", web::get().to(auth::jwks))
+        .service(
             web::scope("/api/v1")
+                .route("/me", web::get().to(auth::me))
+                .route("/clients", web::post().to(auth::create_client))
+                .route("/clients", web::get().to(auth::list_clients))
+                .route(
+                    "/clients/{client_id}",
+                    web::delete().to(auth::revoke_client),
+                )
+                .route(
+                    "/clients/{client_id}/rotate",
+                    web::post().to(auth::rotate_client),
+                )
+                .route("/organisations", web::post().to(registry::create))
+                .route("/organisations", web::get().to(registry::list))
+                .route("/organisations/{id}", web::get().to(registry::get))
+                .route("/organisations/{id}", web::patch().to(registry::update))
                 .route("/goals", web::get().to(catalogue::list_goals))
                 .route(
                     "/catalogue/versions",

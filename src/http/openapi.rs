@@ -4,7 +4,10 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::http::{catalogue, health};
+use utoipa::Modify;
+use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
+
+use crate::http::{auth, catalogue, health, registry};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,14 +28,49 @@ use crate::http::{catalogue, health};
         catalogue::list_provinces,
         catalogue::list_municipalities,
         catalogue::get_municipality,
+        auth::token,
+        auth::jwks,
+        auth::me,
+        auth::create_client,
+        auth::list_clients,
+        auth::revoke_client,
+        auth::rotate_client,
+        registry::create,
+        registry::list,
+        registry::get,
+        registry::update,
     ),
+    modifiers(&SecurityAddon),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "catalogue", description = "The basisset: goals, indicators, versions (public)"),
         (name = "reference", description = "Provinces and municipalities (public)"),
+        (name = "auth", description = "OAuth2 client credentials: POST /oauth/token"),
+        (name = "clients", description = "API clients (admin)"),
+        (name = "registry", description = "Wijkteam organisations (read: public; write: admin)"),
     )
 )]
 pub struct ApiDoc;
+
+/// The OAuth2 client-credentials security scheme.
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/oauth/token",
+                    Scopes::new(),
+                ))],
+                "OAuth2 client credentials (RFC 6749 §4.4): POST /oauth/token with client_id and \
+                 client_secret, then send `Authorization: Bearer <access_token>`.",
+            )),
+        );
+    }
+}
 
 /// The document as pretty JSON (what is served and checked in).
 pub fn document() -> String {

@@ -1,7 +1,9 @@
 //! The registry: reference data (provinces, municipalities) and wijkteam organisations.
 
+pub mod organisations;
 pub mod reference;
 
+pub use organisations::{Organisation, ProvidesHelpSource};
 pub use reference::{Municipality, Province, Reference, SizeClass};
 
 crate::text_enum! {

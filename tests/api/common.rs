@@ -146,11 +146,9 @@ impl Drop for TestDb {
 
 pub fn test_config() -> ServeArgs {
     let mut config = ServeArgs::defaults();
-    // A fresh Ed25519 key per test, in memory.
-    config.auth.jwt_keys_file = std::env::temp_dir()
-        .join(format!("{}.json", unique("keys")))
-        .display()
-        .to_string();
+    // A fresh Ed25519 key set per test, inline (nothing written to disk).
+    let keys = basisset::auth::keys::generate("EdDSA").unwrap();
+    config.auth.jwt_keys = Some(serde_json::to_string(&keys).unwrap());
     config
 }
 
@@ -215,7 +213,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: ServeArgs) -> TestApp {
-        let db = TestDb::new();
+        Self::spawn_on(TestDb::new(), config).await
+    }
+
+    /// The app on an existing test database (e.g. one the command line prepared).
+    pub async fn spawn_on(db: TestDb, config: ServeArgs) -> TestApp {
         let pool = db.connect(4);
         let (state, _) = app::build_state(pool, config).expect("start-up");
         Self::from_state(state, db).await
@@ -347,6 +349,100 @@ impl TestApp {
 
     pub fn conn(&self) -> basisset::db::PooledConn {
         self.state.db.get().unwrap()
+    }
+}
+
+/// Clients of every role and two organisations, A and B (both `jeugd`, one municipality each).
+pub struct Fixture {
+    pub admin: String,
+    pub associatie: String,
+    pub team_a: String,
+    pub team_b: String,
+    pub org_a: i64,
+    pub org_b: i64,
+}
+
+impl TestApp {
+    /// Create a client directly (as the command line would) and return its credentials.
+    pub async fn create_client(&self, role: &str, org: Option<i64>) -> (String, String) {
+        let state = self.state.clone();
+        let role = role.parse().unwrap();
+        let creds = state
+            .db
+            .run(move |conn| {
+                basisset::auth::clients::create(
+                    conn,
+                    &basisset::auth::Caller::System,
+                    basisset::auth::clients::NewClient {
+                        name: format!("test {role}"),
+                        role,
+                        organisation_id: org,
+                    },
+                )
+            })
+            .await
+            .unwrap();
+        (creds.client_id, creds.client_secret)
+    }
+
+    /// Exchange credentials for an access token over the real token endpoint.
+    pub async fn token(&self, client_id: &str, secret: &str) -> String {
+        let res = self
+            .post_raw(
+                "/oauth/token",
+                None,
+                "application/x-www-form-urlencoded",
+                format!(
+                    "grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
+                ),
+            )
+            .await;
+        assert_eq!(res.status, 200, "token: {}", res.text());
+        res.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn client_token(&self, role: &str, org: Option<i64>) -> String {
+        let (id, secret) = self.create_client(role, org).await;
+        self.token(&id, &secret).await
+    }
+
+    /// Register an organisation as the command line would; returns its id.
+    pub async fn create_org(&self, name: &str, team_type: &str, municipalities: &[&str]) -> i64 {
+        let state = self.state.clone();
+        let input: basisset::registry::organisations::NewOrganisation =
+            serde_json::from_value(json!({
+                "name": name,
+                "teamType": team_type,
+                "orgForm": "stichting",
+                "municipalities": municipalities.iter().map(|c| json!({"code": c})).collect::<Vec<_>>(),
+            }))
+            .unwrap();
+        state
+            .db
+            .run(move |conn| {
+                basisset::registry::organisations::create(
+                    conn,
+                    &state.reference,
+                    &basisset::auth::Caller::System,
+                    input,
+                )
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub async fn fixture(&self) -> Fixture {
+        let org_a = self.create_org("Buurtteam A", "jeugd", &["GM0344"]).await;
+        let org_b = self.create_org("Buurtteam B", "jeugd", &["GM0599"]).await;
+        Fixture {
+            admin: self.client_token("admin", None).await,
+            associatie: self.client_token("associatie", None).await,
+            team_a: self.client_token("team", Some(org_a)).await,
+            team_b: self.client_token("team", Some(org_b)).await,
+            org_a,
+            org_b,
+        }
     }
 }
 

@@ -3,6 +3,9 @@
 
 mod common;
 
+mod auth;
 mod catalogue;
 mod contract;
 mod foundation;
+mod matrix;
+mod registry;

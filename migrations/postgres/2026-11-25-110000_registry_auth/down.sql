@@ -1,0 +1,3 @@
+DROP TABLE api_clients;
+DROP TABLE organisation_municipalities;
+DROP TABLE organisations;

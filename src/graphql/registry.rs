@@ -1,0 +1,143 @@
+//! GraphQL: organisations, API clients and the caller.
+
+use async_graphql::{Context, Object, Result};
+
+use super::{ContextExt, gql};
+use crate::auth::ClientIdentity;
+use crate::auth::clients::{self, ApiClient, IssuedCredentials, NewClient};
+use crate::registry::TeamType;
+use crate::registry::organisations::{
+    self, NewOrganisation, Organisation, OrganisationFilter, OrganisationPatch,
+};
+
+#[derive(Default)]
+pub struct RegistryQuery;
+
+#[Object]
+impl RegistryQuery {
+    /// Organisations (public).
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        team_type: Option<TeamType>,
+        active: Option<bool>,
+        municipality: Option<String>,
+    ) -> Result<Vec<Organisation>> {
+        let state = ctx.state().clone();
+        let filter = OrganisationFilter {
+            team_type,
+            active,
+            municipality,
+        };
+        gql(state
+            .db
+            .run(move |conn| organisations::list(conn, &state.reference, &filter))
+            .await)
+    }
+
+    /// One organisation (public); null when unknown.
+    async fn organisation(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Organisation>> {
+        let state = ctx.state().clone();
+        match state
+            .db
+            .run(move |conn| organisations::get(conn, &state.reference, id))
+            .await
+        {
+            Ok(o) => Ok(Some(o)),
+            Err(crate::error::AppError::NotFound { .. }) => Ok(None),
+            Err(e) => gql(Err(e)),
+        }
+    }
+
+    /// The authenticated client; null for anonymous callers.
+    async fn me(&self, ctx: &Context<'_>) -> Option<ClientIdentity> {
+        ctx.caller().identity().cloned()
+    }
+
+    /// API clients (admin).
+    async fn clients(&self, ctx: &Context<'_>) -> Result<Vec<ApiClient>> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state.db.run(move |conn| clients::list(conn, &caller)).await)
+    }
+}
+
+#[derive(Default)]
+pub struct RegistryMutation;
+
+#[Object]
+impl RegistryMutation {
+    /// Register an organisation (admin).
+    async fn create_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: NewOrganisation,
+    ) -> Result<Organisation> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| organisations::create(conn, &state.reference, &caller, input))
+            .await)
+    }
+
+    /// Change an organisation (admin).
+    async fn update_organisation(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        input: OrganisationPatch,
+    ) -> Result<Organisation> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| organisations::update(conn, &state.reference, &caller, id, input))
+            .await)
+    }
+
+    /// Deactivate an organisation (admin): its clients' tokens stop working; figures stay.
+    async fn deactivate_organisation(&self, ctx: &Context<'_>, id: i64) -> Result<Organisation> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        let patch = OrganisationPatch {
+            active: Some(false),
+            ..Default::default()
+        };
+        gql(state
+            .db
+            .run(move |conn| organisations::update(conn, &state.reference, &caller, id, patch))
+            .await)
+    }
+
+    /// Create an API client (admin); the secret is returned once.
+    async fn create_client(
+        &self,
+        ctx: &Context<'_>,
+        input: NewClient,
+    ) -> Result<IssuedCredentials> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| clients::create(conn, &caller, input))
+            .await)
+    }
+
+    /// New secret for a client (admin); its earlier tokens stop working.
+    async fn rotate_client_secret(
+        &self,
+        ctx: &Context<'_>,
+        client_id: String,
+    ) -> Result<IssuedCredentials> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| clients::rotate(conn, &caller, &client_id))
+            .await)
+    }
+
+    /// Revoke a client (admin); its tokens stop working at once.
+    async fn revoke_client(&self, ctx: &Context<'_>, client_id: String) -> Result<ApiClient> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| clients::revoke(conn, &caller, &client_id))
+            .await)
+    }
+}

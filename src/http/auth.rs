@@ -1,0 +1,294 @@
+//! REST: the OAuth2 token endpoint, the caller extractor, `/me` and API client management.
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::clients::{self, ApiClient, IssuedCredentials, NewClient};
+use crate::auth::{Caller, ClientIdentity, TokenResponse, bearer_token};
+use crate::error::{AppError, AppResult, Problem};
+
+/// Resolve the caller from an `Authorization` header: anonymous without one; 401 for anything
+/// that is not a valid, current token of an active client.
+pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> AppResult<Caller> {
+    let Some(token) = bearer_token(authorization)? else {
+        return Ok(Caller::Anonymous);
+    };
+    let claims = state.auth.verify(token)?;
+    state
+        .db
+        .run(move |conn| clients::caller_for(conn, &claims))
+        .await
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Caller, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned));
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let header = header
+                .transpose()
+                .map_err(|_| AppError::unauthenticated("Authorization header is not ASCII"))?;
+            authenticate(&state, header.as_deref()).await
+        })
+    }
+}
+
+/// Token request (RFC 6749 §4.4.2), as `application/x-www-form-urlencoded` (or JSON).
+/// The client may authenticate with HTTP Basic instead of the body fields.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    /// Must be `client_credentials`.
+    pub grant_type: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Ignored: a client's rights come from its role.
+    pub scope: Option<String>,
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn basic_credentials(req: &HttpRequest) -> AppResult<Option<(String, String)>> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let invalid = || AppError::oauth(401, "invalid_client", "malformed Basic authorization");
+    let value = value.to_str().map_err(|_| invalid())?;
+    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
+        return Err(invalid());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(AppError::oauth(
+            400,
+            "invalid_request",
+            "the token endpoint accepts HTTP Basic or body credentials",
+        ));
+    }
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| invalid())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
+    Ok(Some((
+        percent_decode(id).ok_or_else(invalid)?,
+        percent_decode(secret).ok_or_else(invalid)?,
+    )))
+}
+
+/// OAuth2 client-credentials grant: exchange `client_id` + `client_secret` for a short-lived
+/// JWT access token.
+#[utoipa::path(post, path = "/oauth/token", tag = "auth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, description = "invalid_request or unsupported_grant_type", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "invalid_client", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many failed attempts", body = Problem, content_type = "application/problem+json")))]
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let form: TokenRequest = if content_type.starts_with("application/json") {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::oauth(400, "invalid_request", format!("invalid JSON: {e}")))?
+    } else if content_type.starts_with("application/x-www-form-urlencoded") || body.is_empty() {
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|e| AppError::oauth(400, "invalid_request", format!("invalid form: {e}")))?
+    } else {
+        return Err(AppError::oauth(
+            400,
+            "invalid_request",
+            "send application/x-www-form-urlencoded (grant_type=client_credentials)",
+        ));
+    };
+    match form.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        None => {
+            return Err(AppError::oauth(
+                400,
+                "invalid_request",
+                "grant_type is required",
+            ));
+        }
+        Some(other) => {
+            return Err(AppError::oauth(
+                400,
+                "unsupported_grant_type",
+                format!("grant_type {other:?} is not supported; use client_credentials"),
+            ));
+        }
+    }
+    let basic = basic_credentials(&req)?;
+    let (client_id, client_secret) = match (basic, form.client_id, form.client_secret) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(AppError::oauth(
+                400,
+                "invalid_request",
+                "use either HTTP Basic or body credentials, not both",
+            ));
+        }
+        (Some(pair), None, None) => pair,
+        (None, Some(id), Some(secret)) => (id, secret),
+        _ => {
+            return Err(AppError::oauth(
+                400,
+                "invalid_request",
+                "client_id and client_secret are required",
+            ));
+        }
+    };
+    if client_id.len() > 200 || client_secret.len() > 500 {
+        return Err(AppError::oauth(
+            401,
+            "invalid_client",
+            "unknown client or wrong secret",
+        ));
+    }
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let auth = state.auth.clone();
+    let response = state
+        .db
+        .run(move |conn| clients::grant(conn, &auth, &client_id, &client_secret, &ip))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(response))
+}
+
+/// Public keys for verifying access tokens (EdDSA key sets only).
+#[utoipa::path(get, path = "/oauth/jwks.json", tag = "auth",
+    responses((status = 200, description = "JSON Web Key Set", body = serde_json::Value)))]
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(state.auth.keys.jwks())
+}
+
+/// The authenticated client.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("oauth2" = [])),
+    responses((status = 200, body = ClientIdentity),
+        (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn me(caller: Caller) -> AppResult<HttpResponse> {
+    match caller {
+        Caller::Client(identity) => Ok(HttpResponse::Ok().json(identity)),
+        _ => Err(AppError::unauthenticated("no token given")),
+    }
+}
+
+/// Create an API client (admin). The secret is in the response, once.
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("oauth2" = [])),
+    request_body = NewClient,
+    responses((status = 201, body = IssuedCredentials),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    input: web::Json<NewClient>,
+) -> AppResult<HttpResponse> {
+    caller.require_admin()?;
+    let input = input.into_inner();
+    let created = state
+        .db
+        .run(move |conn| clients::create(conn, &caller, input))
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// List API clients (admin).
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", security(("oauth2" = [])),
+    responses((status = 200, body = Vec<ApiClient>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_clients(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    let list = state
+        .db
+        .run(move |conn| clients::list(conn, &caller))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Revoke an API client (admin); its tokens stop working at once.
+#[utoipa::path(delete, path = "/api/v1/clients/{client_id}", tag = "clients", security(("oauth2" = [])),
+    params(("client_id" = String, Path)),
+    responses((status = 200, body = ApiClient),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let client = state
+        .db
+        .run(move |conn| clients::revoke(conn, &caller, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(client))
+}
+
+/// Give an API client a new secret (admin); tokens issued before stop working.
+#[utoipa::path(post, path = "/api/v1/clients/{client_id}/rotate", tag = "clients", security(("oauth2" = [])),
+    params(("client_id" = String, Path)),
+    responses((status = 200, body = IssuedCredentials),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn rotate_client(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    caller.require_admin()?;
+    let id = id.into_inner();
+    let creds = state
+        .db
+        .run(move |conn| clients::rotate(conn, &caller, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(creds))
+}

@@ -1,0 +1,466 @@
+//! Issue 4: OAuth2 client credentials, JWT checks, revocation, bootstrapping from the CLI.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&B64.decode(payload).unwrap()).unwrap()
+}
+
+fn header_of(token: &str) -> Value {
+    serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap()
+}
+
+/// A token signed with the service's own active key, with the claims given.
+fn signed(app: &TestApp, claims: &Value) -> String {
+    let key = app.state.auth.keys.active_key();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some(key.kid.clone());
+    jsonwebtoken::encode(&header, claims, &key.encoding).unwrap()
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn status_with(app: &TestApp, token: &str) -> u16 {
+    app.get("/api/v1/me", Some(token)).await.status
+}
+
+#[actix_web::test]
+async fn client_credentials_grant_with_form_and_basic() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = app.create_client("associatie", None).await;
+
+    let res = app
+        .post_raw(
+            "/oauth/token",
+            None,
+            "application/x-www-form-urlencoded",
+            format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+    let body = res.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    let token = body["access_token"].as_str().unwrap();
+    let claims = claims_of(token);
+    assert_eq!(claims["sub"], id.as_str());
+    assert_eq!(claims["aud"], "basisset-api");
+    assert_eq!(claims["iss"], "basisset");
+    assert_eq!(claims["role"], "associatie");
+    for c in ["exp", "nbf", "iat", "jti"] {
+        assert!(claims.get(c).is_some(), "claim {c}");
+    }
+    assert_eq!(header_of(token)["alg"], "EdDSA");
+    assert!(header_of(token)["kid"].is_string());
+    let me = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["role"], "associatie");
+
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+    let res = app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri("/oauth/token")
+                .insert_header(("Authorization", format!("Basic {basic}")))
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload("grant_type=client_credentials"),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+}
+
+#[actix_web::test]
+async fn token_endpoint_refuses_bad_requests_in_oauth_terms() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = app
+        .create_client(
+            "team",
+            Some(app.create_org("Team T", "wmo", &["GM0014"]).await),
+        )
+        .await;
+    let form = "application/x-www-form-urlencoded";
+
+    let res = app
+        .post_raw(
+            "/oauth/token",
+            None,
+            form,
+            format!("grant_type=client_credentials&client_id={id}&client_secret=wrong"),
+        )
+        .await;
+    let body = res.assert_problem(401, "INVALID_CLIENT");
+    assert_eq!(body["error"], "invalid_client");
+    assert!(res.header("www-authenticate").unwrap().starts_with("Basic"));
+
+    let res = app
+        .post_raw(
+            "/oauth/token",
+            None,
+            form,
+            format!("grant_type=password&client_id={id}&client_secret={secret}"),
+        )
+        .await;
+    assert_eq!(
+        res.assert_problem(400, "UNSUPPORTED_GRANT_TYPE")["error"],
+        "unsupported_grant_type"
+    );
+
+    let res = app
+        .post_raw("/oauth/token", None, form, "grant_type=client_credentials")
+        .await;
+    assert_eq!(
+        res.assert_problem(400, "INVALID_REQUEST")["error"],
+        "invalid_request"
+    );
+
+    let res = app
+        .post_raw(
+            "/oauth/token",
+            None,
+            form,
+            format!("grant_type=client_credentials&client_id=nobody&client_secret={secret}"),
+        )
+        .await;
+    res.assert_problem(401, "INVALID_CLIENT");
+}
+
+#[actix_web::test]
+async fn failed_attempts_are_rate_limited_per_client_and_per_ip() {
+    let mut config = test_config();
+    config.auth.auth_max_failures = 3;
+    let app = TestApp::spawn_with(config).await;
+    let (id, secret) = app.create_client("associatie", None).await;
+    let attempt = |client: String, secret: String, ip: &'static str| {
+        actix_web::test::TestRequest::post()
+            .uri("/oauth/token")
+            .peer_addr(format!("{ip}:40000").parse().unwrap())
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .set_payload(format!(
+                "grant_type=client_credentials&client_id={client}&client_secret={secret}"
+            ))
+    };
+    for _ in 0..3 {
+        let res = app
+            .send(attempt(id.clone(), "wrong".into(), "10.0.0.1"))
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    // The client is blocked, even with the right secret and from another address.
+    let res = app
+        .send(attempt(id.clone(), secret.clone(), "10.0.0.2"))
+        .await;
+    res.assert_problem(429, "RATE_LIMITED");
+    assert!(res.header("retry-after").unwrap().parse::<u64>().unwrap() > 0);
+    // The address is blocked too, for other clients.
+    let (other, other_secret) = app.create_client("associatie", None).await;
+    let res = app
+        .send(attempt(other.clone(), other_secret.clone(), "10.0.0.1"))
+        .await;
+    res.assert_problem(429, "RATE_LIMITED");
+    // Another client from another address is not.
+    let res = app.send(attempt(other, other_secret, "10.0.0.3")).await;
+    assert_eq!(res.status, 200);
+}
+
+#[actix_web::test]
+async fn forged_and_invalid_tokens_are_rejected() {
+    let app = TestApp::spawn().await;
+    let good = app.client_token("associatie", None).await;
+    assert_eq!(status_with(&app, &good).await, 200);
+    let claims = claims_of(&good);
+    let kid = header_of(&good)["kid"].as_str().unwrap().to_owned();
+
+    // Re-signed with the real key: only the claims change.
+    let mut c = claims.clone();
+    c["exp"] = json!(now() - 3600);
+    c["nbf"] = json!(now() - 7200);
+    c["iat"] = json!(now() - 7200);
+    assert_eq!(status_with(&app, &signed(&app, &c)).await, 401, "expired");
+    let mut c = claims.clone();
+    c["aud"] = json!("another-api");
+    assert_eq!(
+        status_with(&app, &signed(&app, &c)).await,
+        401,
+        "wrong audience"
+    );
+    let mut c = claims.clone();
+    c["iss"] = json!("someone-else");
+    assert_eq!(
+        status_with(&app, &signed(&app, &c)).await,
+        401,
+        "wrong issuer"
+    );
+    let mut c = claims.clone();
+    c["nbf"] = json!(now() + 3600);
+    assert_eq!(
+        status_with(&app, &signed(&app, &c)).await,
+        401,
+        "not yet valid"
+    );
+    let mut c = claims.clone();
+    c.as_object_mut().unwrap().remove("exp");
+    assert_eq!(status_with(&app, &signed(&app, &c)).await, 401, "no exp");
+    let mut c = claims.clone();
+    c["exp"] = json!((now() + 3600).to_string());
+    assert_eq!(
+        status_with(&app, &signed(&app, &c)).await,
+        401,
+        "exp of the wrong type"
+    );
+    let mut c = claims.clone();
+    c["sub"] = json!("bsc_nonexistent");
+    assert_eq!(
+        status_with(&app, &signed(&app, &c)).await,
+        401,
+        "unknown client"
+    );
+    // Sanity: the same path with unchanged claims works.
+    assert_eq!(status_with(&app, &signed(&app, &claims)).await, 200);
+
+    // Tampered payload, original signature.
+    let parts: Vec<&str> = good.split('.').collect();
+    let mut c = claims.clone();
+    c["role"] = json!("admin");
+    let tampered = format!("{}.{}.{}", parts[0], B64.encode(c.to_string()), parts[2]);
+    assert_eq!(status_with(&app, &tampered).await, 401, "tampered");
+
+    // alg: none.
+    let none_header = B64.encode(json!({"alg": "none", "typ": "JWT", "kid": kid}).to_string());
+    let none = format!("{none_header}.{}.", parts[1]);
+    assert_eq!(status_with(&app, &none).await, 401, "alg none");
+
+    // HS/RS confusion: HMAC-signed with the service's public key as the secret.
+    let public = app.state.auth.keys.active_key().public.clone().unwrap();
+    for secret in [public.clone(), B64.encode(&public).into_bytes()] {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some(kid.clone());
+        let forged = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(&secret),
+        )
+        .unwrap();
+        assert_eq!(
+            status_with(&app, &forged).await,
+            401,
+            "HS256 with public key"
+        );
+    }
+    let rs_header = B64.encode(json!({"alg": "RS256", "typ": "JWT", "kid": kid}).to_string());
+    let rs = format!("{rs_header}.{}.{}", parts[1], parts[2]);
+    assert_eq!(status_with(&app, &rs).await, 401, "RS256 header");
+
+    // Unknown key id, missing key id, garbage, wrong scheme.
+    let unknown_kid = B64.encode(json!({"alg": "EdDSA", "typ": "JWT", "kid": "nope"}).to_string());
+    assert_eq!(
+        status_with(&app, &format!("{unknown_kid}.{}.{}", parts[1], parts[2])).await,
+        401
+    );
+    let no_kid = B64.encode(json!({"alg": "EdDSA", "typ": "JWT"}).to_string());
+    assert_eq!(
+        status_with(&app, &format!("{no_kid}.{}.{}", parts[1], parts[2])).await,
+        401
+    );
+    assert_eq!(status_with(&app, "not-a-token").await, 401);
+    let res = app
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri("/api/v1/me")
+                .insert_header(("Authorization", format!("Token {good}"))),
+        )
+        .await;
+    let body = res.assert_problem(401, "UNAUTHENTICATED");
+    assert!(body["detail"].as_str().unwrap().contains("Bearer"));
+
+    // GraphQL says the same, with extensions.code.
+    let res = app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri("/graphql")
+                .insert_header(("Authorization", format!("Bearer {tampered}")))
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(json!({"query": "{ me { role } }"}).to_string()),
+        )
+        .await;
+    assert_eq!(res.status, 401);
+    assert_eq!(gql_error_code(&res.json()), "UNAUTHENTICATED");
+}
+
+#[actix_web::test]
+async fn revocation_rotation_and_deactivation_end_tokens_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.client_token("admin", None).await;
+    let org = app
+        .create_org("Sociaal Team", "integraal", &["GM0153"])
+        .await;
+
+    let (id, secret) = app.create_client("team", Some(org)).await;
+    let token = app.token(&id, &secret).await;
+    assert_eq!(status_with(&app, &token).await, 200);
+    // Rotate: the old token dies, the old secret no longer works, the new one does.
+    let res = app
+        .post_json(
+            &format!("/api/v1/clients/{id}/rotate"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let new_secret = res.json()["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, secret);
+    assert_eq!(status_with(&app, &token).await, 401);
+    let res = app
+        .post_raw(
+            "/oauth/token",
+            None,
+            "application/x-www-form-urlencoded",
+            format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"),
+        )
+        .await;
+    assert_eq!(res.status, 401);
+    let token = app.token(&id, &new_secret).await;
+    assert_eq!(status_with(&app, &token).await, 200);
+
+    // Deactivate the organisation: its team's token stops; reactivate: works again.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/organisations/{org}"),
+            Some(&admin),
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["active"], false);
+    assert_eq!(status_with(&app, &token).await, 401);
+    app.patch_json(
+        &format!("/api/v1/organisations/{org}"),
+        Some(&admin),
+        &json!({"active": true}),
+    )
+    .await;
+    assert_eq!(status_with(&app, &token).await, 200);
+
+    // Revoke: dead at once, for REST and GraphQL, and no new tokens.
+    let res = app
+        .delete(&format!("/api/v1/clients/{id}"), Some(&admin))
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["active"], false);
+    assert_eq!(status_with(&app, &token).await, 401);
+    let res = app
+        .post_json(
+            "/graphql",
+            Some(&token),
+            &json!({"query": "{ me { role } }"}),
+        )
+        .await;
+    assert_eq!(res.status, 401);
+    let res = app
+        .post_raw(
+            "/oauth/token",
+            None,
+            "application/x-www-form-urlencoded",
+            format!("grant_type=client_credentials&client_id={id}&client_secret={new_secret}"),
+        )
+        .await;
+    assert_eq!(res.status, 401);
+}
+
+#[actix_web::test]
+async fn secrets_are_stored_only_as_argon2_hashes() {
+    use diesel::prelude::*;
+    let app = TestApp::spawn().await;
+    let (id, secret) = app.create_client("associatie", None).await;
+    let mut conn = app.conn();
+    let hash: String = basisset::db::schema::api_clients::table
+        .find(&id)
+        .select(basisset::db::schema::api_clients::secret_hash)
+        .first(&mut *conn)
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains(&secret));
+    // Listing never shows secrets.
+    let admin = app.client_token("admin", None).await;
+    let list = app.get("/api/v1/clients", Some(&admin)).await.text();
+    assert!(!list.contains(&secret) && !list.contains("argon2"));
+}
+
+/// The README's bootstrap: CLI admin client → token → organisation → team client → team token.
+#[actix_web::test]
+async fn a_new_install_is_bootstrapped_from_the_command_line() {
+    let db = TestDb::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_basisset"))
+        .args([
+            "--database-url",
+            &db.url,
+            "client",
+            "create",
+            "--role",
+            "admin",
+            "--name",
+            "beheer",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "stdout is one JSON object: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap().to_owned(),
+        created["client_secret"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(created["role"], "admin");
+
+    let app = TestApp::spawn_on(db, test_config()).await;
+    let admin = app.token(&id, &secret).await;
+    let res = app
+        .post_json(
+            "/api/v1/organisations",
+            Some(&admin),
+            &json!({
+                "name": "Buurtteams Utrecht",
+                "kvk": "12345678",
+                "teamType": "jeugd",
+                "orgForm": "stichting",
+                "selfRegistration": true,
+                "municipalities": [{"code": "GM0344"}]
+            }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let org = res.json()["id"].as_i64().unwrap();
+    let res = app
+        .post_json(
+            "/api/v1/clients",
+            Some(&admin),
+            &json!({"name": "registratiesysteem", "role": "team", "organisationId": org}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let team = res.json();
+    let token = app
+        .token(
+            team["client_id"].as_str().unwrap(),
+            team["client_secret"].as_str().unwrap(),
+        )
+        .await;
+    let me = app.get("/api/v1/me", Some(&token)).await.json();
+    assert_eq!(me["role"], "team");
+    assert_eq!(me["organisationId"], org);
+}

@@ -1,0 +1,256 @@
+//! Issue 4: the authorization matrix. For every endpoint and GraphQL field: anonymous, team A,
+//! team B, the Associatie and an admin, each reading and writing; allowed, or 401/403
+//! (GraphQL: UNAUTHENTICATED/FORBIDDEN).
+
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const WHO: [&str; 5] = ["anonymous", "team A", "team B", "associatie", "admin"];
+
+fn tokens(f: &Fixture) -> [Option<String>; 5] {
+    [
+        None,
+        Some(f.team_a.clone()),
+        Some(f.team_b.clone()),
+        Some(f.associatie.clone()),
+        Some(f.admin.clone()),
+    ]
+}
+
+fn request(method: &str, path: &str, body: Option<&Value>, token: Option<&str>) -> TestRequest {
+    let mut req = match method {
+        "GET" => TestRequest::get(),
+        "POST" => TestRequest::post(),
+        "PATCH" => TestRequest::patch(),
+        "DELETE" => TestRequest::delete(),
+        other => panic!("{other}"),
+    }
+    .uri(path);
+    if let Some(b) = body {
+        req = req
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(b.to_string());
+    }
+    if let Some(t) = token {
+        req = req.insert_header(("Authorization", format!("Bearer {t}")));
+    }
+    req
+}
+
+/// One REST row of the matrix. `path` may contain `{A}` (organisation A), `{B}` and `{client}`
+/// (a fresh client made for each call, for calls that consume their target).
+async fn rest_row(
+    app: &TestApp,
+    f: &Fixture,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    expect: [u16; 5],
+) {
+    for (i, token) in tokens(f).iter().enumerate() {
+        let mut p = path
+            .replace("{A}", &f.org_a.to_string())
+            .replace("{B}", &f.org_b.to_string());
+        if p.contains("{client}") {
+            let (id, _) = app.create_client("associatie", None).await;
+            p = p.replace("{client}", &id);
+        }
+        let res = app
+            .send(request(method, &p, body.as_ref(), token.as_deref()))
+            .await;
+        assert_eq!(
+            res.status,
+            expect[i],
+            "{method} {path} as {}: {}",
+            WHO[i],
+            res.text()
+        );
+        match res.status {
+            401 => assert_eq!(res.json()["code"], "UNAUTHENTICATED"),
+            403 => assert_eq!(res.json()["code"], "FORBIDDEN"),
+            _ => {}
+        }
+    }
+}
+
+/// One GraphQL row: `None` = allowed, `Some(code)` = refused with that extensions.code.
+async fn gql_row(app: &TestApp, f: &Fixture, query: &str, expect: [Option<&str>; 5]) {
+    for (i, token) in tokens(f).iter().enumerate() {
+        let mut q = query
+            .replace("{A}", &f.org_a.to_string())
+            .replace("{B}", &f.org_b.to_string());
+        if q.contains("{client}") {
+            let (id, _) = app.create_client("associatie", None).await;
+            q = q.replace("{client}", &id);
+        }
+        let body = app.gql(&q, json!({}), token.as_deref()).await;
+        let got = body["errors"][0]["extensions"]["code"].as_str();
+        assert_eq!(got, expect[i], "{query} as {}: {body}", WHO[i]);
+    }
+}
+
+const ALL: [u16; 5] = [200, 200, 200, 200, 200];
+const ADMIN_ONLY: [u16; 5] = [401, 403, 403, 403, 200];
+const ADMIN_CREATES: [u16; 5] = [401, 403, 403, 403, 201];
+const SIGNED_IN: [u16; 5] = [401, 200, 200, 200, 200];
+
+#[actix_web::test]
+async fn rest_matrix_catalogue_registry_clients() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    // Public by nature.
+    for path in [
+        "/api/v1/goals",
+        "/api/v1/indicators",
+        "/api/v1/indicators/klachten",
+        "/api/v1/catalogue/versions",
+        "/api/v1/provinces",
+        "/api/v1/municipalities",
+        "/api/v1/municipalities/GM0363",
+        "/api/v1/organisations",
+        "/api/v1/organisations/{A}",
+        "/healthz",
+        "/readyz",
+        "/api/openapi.json",
+        "/oauth/jwks.json",
+    ] {
+        rest_row(&app, &f, "GET", path, None, ALL).await;
+    }
+    rest_row(&app, &f, "GET", "/api/v1/me", None, SIGNED_IN).await;
+    // Registry and clients: admin only.
+    let org = json!({"name": "Nieuw team", "teamType": "wmo", "orgForm": "netwerk",
+                     "municipalities": [{"code": "GM0014"}]});
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/organisations",
+        Some(org),
+        ADMIN_CREATES,
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "PATCH",
+        "/api/v1/organisations/{A}",
+        Some(json!({"selfRegistration": true})),
+        ADMIN_ONLY,
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "PATCH",
+        "/api/v1/organisations/{B}",
+        Some(json!({"selfRegistration": true})),
+        ADMIN_ONLY,
+    )
+    .await;
+    rest_row(&app, &f, "GET", "/api/v1/clients", None, ADMIN_ONLY).await;
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/clients",
+        Some(json!({"name": "x", "role": "associatie"})),
+        ADMIN_CREATES,
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/clients/{client}/rotate",
+        None,
+        ADMIN_ONLY,
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "DELETE",
+        "/api/v1/clients/{client}",
+        None,
+        ADMIN_ONLY,
+    )
+    .await;
+}
+
+const OK: Option<&str> = None;
+const UNAUTH: Option<&str> = Some("UNAUTHENTICATED");
+const FORBID: Option<&str> = Some("FORBIDDEN");
+
+#[actix_web::test]
+async fn graphql_matrix_catalogue_registry_clients() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    for q in [
+        "{ transformationGoals { code } }",
+        "{ indicators { code } }",
+        r#"{ indicator(code: "klachten") { code } }"#,
+        "{ catalogueVersions { version } }",
+        "{ provinces { code } }",
+        r#"{ municipalities { code } }"#,
+        r#"{ municipality(code: "GM0363") { code } }"#,
+        "{ organisations { id } }",
+        "{ organisation(id: {A}) { id } }",
+        "{ me { role } }",
+    ] {
+        gql_row(&app, &f, q, [OK; 5]).await;
+    }
+    let admin_only = [UNAUTH, FORBID, FORBID, FORBID, OK];
+    gql_row(&app, &f, "{ clients { clientId } }", admin_only).await;
+    gql_row(
+        &app,
+        &f,
+        r#"mutation { createOrganisation(input: {name: "Nieuw", teamType: WMO, orgForm: NETWERK, municipalities: [{code: "GM0014"}]}) { id } }"#,
+        admin_only,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "mutation { updateOrganisation(id: {A}, input: {selfRegistration: true}) { id } }",
+        admin_only,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "mutation { updateOrganisation(id: {B}, input: {selfRegistration: false}) { id } }",
+        admin_only,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        r#"mutation { createClient(input: {name: "x", role: ASSOCIATIE}) { clientId } }"#,
+        admin_only,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        r#"mutation { rotateClientSecret(clientId: "{client}") { clientId } }"#,
+        admin_only,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        r#"mutation { revokeClient(clientId: "{client}") { clientId } }"#,
+        admin_only,
+    )
+    .await;
+    // Deactivation last: it ends team A's token.
+    gql_row(
+        &app,
+        &f,
+        "mutation { deactivateOrganisation(id: {B}) { id } }",
+        [UNAUTH, FORBID, FORBID, FORBID, OK],
+    )
+    .await;
+}

@@ -1,0 +1,227 @@
+//! Issue 4: the organisation registry.
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[actix_web::test]
+async fn organisations_are_created_read_changed_and_deactivated() {
+    let app = TestApp::spawn().await;
+    let admin = app.client_token("admin", None).await;
+    let res = app
+        .post_json(
+            "/api/v1/organisations",
+            Some(&admin),
+            &json!({
+                "name": "  Sociaal Team Houten  ",
+                "kvk": "3012 3456",
+                "teamType": "integraal",
+                "orgForm": "gemeentelijk",
+                "selfRegistration": true,
+                "providesHelpDeclared": true,
+                "municipalities": [
+                    {"code": "GM0321"},
+                    {"code": "gm0344", "validFrom": "2020-01-01", "validTo": "2022-12-31"}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let org = res.json();
+    assert_eq!(org["name"], "Sociaal Team Houten");
+    assert_eq!(org["kvk"], "30123456");
+    assert_eq!(org["teamType"], "integraal");
+    assert_eq!(org["providesHelp"], true);
+    assert_eq!(org["providesHelpSource"], "declared");
+    // The largest municipality served decides size class and province.
+    assert_eq!(org["primaryMunicipality"], "GM0344");
+    assert_eq!(org["sizeClass"], "groot");
+    assert_eq!(org["province"], "PV26");
+    assert_eq!(org["municipalities"].as_array().unwrap().len(), 2);
+    assert_eq!(org["active"], true);
+    let id = org["id"].as_i64().unwrap();
+
+    let res = app
+        .patch_json(
+            &format!("/api/v1/organisations/{id}"),
+            Some(&admin),
+            &json!({"municipalities": [{"code": "GM0321"}], "kvk": ""}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let org = res.json();
+    assert_eq!(org["primaryMunicipality"], "GM0321");
+    assert_eq!(
+        org["sizeClass"], "middelgroot",
+        "Houten: 50,847 residents in 2024"
+    );
+    assert!(org["kvk"].is_null());
+    assert_eq!(org["name"], "Sociaal Team Houten", "untouched fields stay");
+
+    let got = app.get(&format!("/api/v1/organisations/{id}"), None).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json(), org);
+
+    app.create_org("Jeugdteam Zeist", "jeugd", &["GM0355"])
+        .await;
+    let list = app
+        .get("/api/v1/organisations?teamType=jeugd", None)
+        .await
+        .json();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["teamType"] == "jeugd")
+    );
+    let list = app
+        .get("/api/v1/organisations?municipality=GM0321", None)
+        .await
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    app.get("/api/v1/organisations/999999", None)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+
+    let data = app
+        .gql_ok(
+            "mutation($id: Int!) { deactivateOrganisation(id: $id) { id active } }",
+            json!({"id": id}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(data["deactivateOrganisation"]["active"], false);
+    let list = app
+        .get("/api/v1/organisations?active=true", None)
+        .await
+        .json();
+    assert!(list.as_array().unwrap().iter().all(|o| o["id"] != id));
+}
+
+#[actix_web::test]
+async fn invalid_organisations_list_every_problem_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.client_token("admin", None).await;
+    let res = app
+        .post_json(
+            "/api/v1/organisations",
+            Some(&admin),
+            &json!({
+                "name": "X",
+                "kvk": "1234",
+                "teamType": "wmo",
+                "orgForm": "bv",
+                "municipalities": [
+                    {"code": "GM9999"},
+                    {"code": "GM0363", "validFrom": "2020-01-01", "validTo": "2019-01-01"},
+                    {"code": "GM0014"},
+                    {"code": "GM0014"}
+                ],
+                "primaryMunicipality": "GM0599"
+            }),
+        )
+        .await;
+    let body = res.assert_problem(422, "VALIDATION_FAILED");
+    let issues: Vec<(String, String)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("/name", "invalid_name"),
+        ("/kvk", "invalid_kvk"),
+        ("/municipalities/0/code", "unknown_municipality"),
+        ("/municipalities/1/validTo", "invalid_validity"),
+        ("/municipalities/3", "duplicate_municipality"),
+        ("/primaryMunicipality", "primary_not_served"),
+    ] {
+        assert!(
+            issues.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "missing {expected:?} in {issues:?}"
+        );
+    }
+    // Malformed JSON names the problem too.
+    let res = app
+        .post_json(
+            "/api/v1/organisations",
+            Some(&admin),
+            &json!({"name": "Y", "teamType": "ouderen"}),
+        )
+        .await;
+    res.assert_problem(422, "VALIDATION_FAILED");
+    assert_eq!(
+        app.get("/api/v1/organisations", None)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "nothing stored"
+    );
+
+    // GraphQL reports the same problems in extensions.
+    let body = app
+        .gql(
+            r#"mutation { createOrganisation(input: {name: "Z", teamType: WMO, orgForm: BV, municipalities: []}) { id } }"#,
+            json!({}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(gql_error_code(&body), "VALIDATION_FAILED");
+    let codes: Vec<&str> = body["errors"][0]["extensions"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"invalid_name") && codes.contains(&"municipalities_required"),
+        "{codes:?}"
+    );
+}
+
+#[actix_web::test]
+async fn team_clients_need_an_active_organisation() {
+    let app = TestApp::spawn().await;
+    let admin = app.client_token("admin", None).await;
+    let res = app
+        .post_json(
+            "/api/v1/clients",
+            Some(&admin),
+            &json!({"name": "t", "role": "team"}),
+        )
+        .await;
+    assert_eq!(
+        res.assert_problem(422, "VALIDATION_FAILED")["errors"][0]["code"],
+        "organisation_required"
+    );
+    let res = app
+        .post_json(
+            "/api/v1/clients",
+            Some(&admin),
+            &json!({"name": "t", "role": "team", "organisationId": 4242}),
+        )
+        .await;
+    assert_eq!(
+        res.assert_problem(422, "VALIDATION_FAILED")["errors"][0]["code"],
+        "unknown_organisation"
+    );
+    let res = app
+        .post_json(
+            "/api/v1/clients",
+            Some(&admin),
+            &json!({"name": "a", "role": "associatie", "organisationId": 1}),
+        )
+        .await;
+    assert_eq!(
+        res.assert_problem(422, "VALIDATION_FAILED")["errors"][0]["code"],
+        "organisation_not_allowed"
+    );
+}
