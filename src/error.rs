@@ -5,7 +5,15 @@
 use serde::Serialize;
 
 /// One problem with one input field: where, a stable machine-readable code, and a message.
-#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    serde::Deserialize,
+    async_graphql::SimpleObject,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldIssue {
     /// Where the problem is: a JSON pointer into the request (`/figures/3/numerator`), a query
@@ -16,10 +24,10 @@ pub struct FieldIssue {
     /// Readable explanation (Dutch and English where it helps).
     pub message: String,
     /// CSV uploads: 1-based line number in the file (the header is line 1).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row: Option<u64>,
     /// CSV uploads: the column name as written in the header.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
 }
 
@@ -64,6 +72,8 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{0}")]
     Timeout(String),
     #[error("service unavailable: {0}")]
@@ -128,6 +138,7 @@ impl AppError {
             },
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             AppError::Timeout(_) => "TIMEOUT",
             AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
@@ -145,6 +156,7 @@ impl AppError {
             AppError::OAuth { status, .. } => *status,
             AppError::RateLimited { .. } => 429,
             AppError::PayloadTooLarge(_) => 413,
+            AppError::UnsupportedMediaType(_) => 415,
             AppError::Timeout(_) => 504,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
@@ -162,6 +174,7 @@ impl AppError {
             AppError::OAuth { .. } => "Token request refused",
             AppError::RateLimited { .. } => "Too many requests",
             AppError::PayloadTooLarge(_) => "Payload too large",
+            AppError::UnsupportedMediaType(_) => "Unsupported media type",
             AppError::Timeout(_) => "Timeout",
             AppError::Unavailable(_) => "Service unavailable",
             AppError::Internal(_) => "Internal server error",

@@ -19,3 +19,4 @@ pub mod graphql;
 pub mod http;
 pub mod period;
 pub mod registry;
+pub mod submissions;

@@ -212,7 +212,15 @@ impl std::fmt::Display for Period {
 }
 
 /// A period as shown in responses.
-#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Serialize,
+    serde::Deserialize,
+    async_graphql::SimpleObject,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct PeriodInfo {
     /// CBS code, e.g. `2021KW03`.

@@ -104,6 +104,89 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submissions (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        period -> Text,
+        period_type -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        latest_revision -> Integer,
+        counted_revision_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    submission_revisions (id) {
+        id -> BigInt,
+        submission_id -> BigInt,
+        revision -> Integer,
+        kind -> Text,
+        catalogue_version -> Text,
+        publication -> Text,
+        status -> Text,
+        posted_by -> Text,
+        posted_at -> Timestamp,
+        figure_count -> Integer,
+        warning_count -> Integer,
+        return_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    submission_events (id) {
+        id -> BigInt,
+        submission_id -> BigInt,
+        revision_id -> BigInt,
+        action -> Text,
+        actor -> Text,
+        at -> Timestamp,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    figures (id) {
+        id -> BigInt,
+        revision_id -> BigInt,
+        submission_id -> BigInt,
+        organisation_id -> BigInt,
+        period_type -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        catalogue_version -> Text,
+        indicator -> Text,
+        municipality -> Nullable<Text>,
+        value -> Nullable<Double>,
+        numerator -> Nullable<BigInt>,
+        denominator -> Nullable<BigInt>,
+        respondents -> Nullable<BigInt>,
+        cases -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        warnings -> Nullable<Text>,
+        publication -> Text,
+        counted -> Bool,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (organisation_id, key) {
+        organisation_id -> BigInt,
+        key -> Text,
+        request_hash -> Text,
+        submission_id -> BigInt,
+        revision_id -> BigInt,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(submissions -> organisations (organisation_id));
+diesel::joinable!(submission_revisions -> submissions (submission_id));
+diesel::joinable!(figures -> organisations (organisation_id));
 diesel::joinable!(organisation_municipalities -> organisations (organisation_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
 
@@ -116,4 +199,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     organisation_municipalities,
     api_clients,
+    submissions,
+    submission_revisions,
+    submission_events,
+    figures,
+    idempotency_keys,
 );

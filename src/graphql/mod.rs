@@ -4,6 +4,7 @@
 
 mod catalogue;
 mod registry;
+mod submissions;
 
 use std::time::Duration;
 
@@ -15,10 +16,14 @@ use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(catalogue::CatalogueQuery, registry::RegistryQuery);
+pub struct QueryRoot(
+    catalogue::CatalogueQuery,
+    registry::RegistryQuery,
+    submissions::SubmissionQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(registry::RegistryMutation);
+pub struct MutationRoot(registry::RegistryMutation, submissions::SubmissionMutation);
 
 pub type GqlSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

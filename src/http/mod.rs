@@ -8,6 +8,7 @@ pub mod docs;
 pub mod health;
 pub mod openapi;
 pub mod registry;
+pub mod submissions;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -122,6 +123,37 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/organisations", web::get().to(registry::list))
                 .route("/organisations/{id}", web::get().to(registry::get))
                 .route("/organisations/{id}", web::patch().to(registry::update))
+                .route(
+                    "/organisations/{id}/submissions",
+                    web::post().to(submissions::post),
+                )
+                .route(
+                    "/organisations/{id}/submissions",
+                    web::get().to(submissions::list_for_organisation),
+                )
+                .route("/submissions", web::get().to(submissions::list))
+                .route("/submissions/{id}", web::get().to(submissions::get))
+                .route(
+                    "/submissions/{id}/revisions",
+                    web::get().to(submissions::revisions),
+                )
+                .route("/submissions/{id}/diff", web::get().to(submissions::diff))
+                .route(
+                    "/submissions/{id}/submit",
+                    web::post().to(submissions::submit),
+                )
+                .route(
+                    "/submissions/{id}/accept",
+                    web::post().to(submissions::accept),
+                )
+                .route(
+                    "/submissions/{id}/return",
+                    web::post().to(submissions::return_),
+                )
+                .route(
+                    "/submissions/{id}/withdraw",
+                    web::post().to(submissions::withdraw),
+                )
                 .route("/goals", web::get().to(catalogue::list_goals))
                 .route(
                     "/catalogue/versions",
@@ -160,10 +192,9 @@ fn json_config(limit: usize) -> web::JsonConfig {
                 E::OverflowKnownLength { .. } | E::Overflow { .. } => {
                     AppError::PayloadTooLarge(err.to_string())
                 }
-                E::ContentType => AppError::bad_request(
-                    "UNSUPPORTED_MEDIA_TYPE",
-                    "expected Content-Type: application/json",
-                ),
+                E::ContentType => {
+                    AppError::UnsupportedMediaType("expected Content-Type: application/json".into())
+                }
                 E::Deserialize(e) => AppError::Validation(vec![crate::error::FieldIssue::new(
                     json_error_field(e),
                     "invalid_json",

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use utoipa::Modify;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 
-use crate::http::{auth, catalogue, health, registry};
+use crate::http::{auth, catalogue, health, registry, submissions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,16 @@ use crate::http::{auth, catalogue, health, registry};
         registry::list,
         registry::get,
         registry::update,
+        submissions::post,
+        submissions::list_for_organisation,
+        submissions::list,
+        submissions::get,
+        submissions::revisions,
+        submissions::diff,
+        submissions::submit,
+        submissions::accept,
+        submissions::return_,
+        submissions::withdraw,
     ),
     modifiers(&SecurityAddon),
     tags(
@@ -48,6 +58,7 @@ use crate::http::{auth, catalogue, health, registry};
         (name = "auth", description = "OAuth2 client credentials: POST /oauth/token"),
         (name = "clients", description = "API clients (admin)"),
         (name = "registry", description = "Wijkteam organisations (read: public; write: admin)"),
+        (name = "submissions", description = "Posting figures, revisions, review workflow"),
     )
 )]
 pub struct ApiDoc;

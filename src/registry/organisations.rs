@@ -552,6 +552,58 @@ pub fn list(
     Ok(out)
 }
 
+/// The indicator whose figures decide "provides help itself".
+pub const PROVIDES_HELP_INDICATOR: &str = "jeugd_aandeel_ambulant_door_team";
+
+/// Derive "provides help itself" from the organisation's counted figures (the newest year of
+/// the share of ambulatory youth help delivered by the team, pooled over its municipalities);
+/// without such figures, the declaration stands. Called whenever counted figures change.
+pub fn refresh_provides_help(conn: &mut DbConn, organisation_id: i64) -> AppResult<()> {
+    use crate::db::schema::figures;
+    let rows: Vec<(NaiveDate, Option<i64>, Option<i64>)> = figures::table
+        .filter(figures::organisation_id.eq(organisation_id))
+        .filter(figures::counted.eq(true))
+        .filter(figures::indicator.eq(PROVIDES_HELP_INDICATOR))
+        .select((
+            figures::period_start,
+            figures::numerator,
+            figures::denominator,
+        ))
+        .load(conn)?;
+    let newest = rows.iter().map(|r| r.0).max();
+    let (num, den) = rows
+        .iter()
+        .filter(|r| Some(r.0) == newest)
+        .fold((0i64, 0i64), |(n, d), r| {
+            (n + r.1.unwrap_or(0), d + r.2.unwrap_or(0))
+        });
+    let row = load_row(conn, organisation_id)?;
+    let (provides_help, source, share) = if den > 0 {
+        let share = 100.0 * num as f64 / den as f64;
+        (
+            Some(share >= PROVIDES_HELP_THRESHOLD_PCT),
+            ProvidesHelpSource::Figures,
+            Some(share),
+        )
+    } else {
+        let (v, s) = declared_state(row.provides_help_declared);
+        (v, s, None)
+    };
+    if row.provides_help != provides_help
+        || row.provides_help_source != source.as_str()
+        || row.provides_help_share != share
+    {
+        diesel::update(organisations::table.find(organisation_id))
+            .set((
+                organisations::provides_help.eq(provides_help),
+                organisations::provides_help_source.eq(source.as_str()),
+                organisations::provides_help_share.eq(share),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Ids of organisations that exist, for validating references in bulk.
 pub fn existing_ids(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashSet<i64>> {
     Ok(organisations::table

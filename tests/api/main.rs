@@ -6,6 +6,8 @@ mod common;
 mod auth;
 mod catalogue;
 mod contract;
+mod crash;
 mod foundation;
 mod matrix;
 mod registry;
+mod submissions;

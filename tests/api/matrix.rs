@@ -39,8 +39,45 @@ fn request(method: &str, path: &str, body: Option<&Value>, token: Option<&str>) 
     req
 }
 
-/// One REST row of the matrix. `path` may contain `{A}` (organisation A), `{B}` and `{client}`
-/// (a fresh client made for each call, for calls that consume their target).
+/// Team A posts a new revision of its 2023 submission (submitted or draft); returns its id.
+async fn fresh_submission(app: &TestApp, f: &Fixture, submit: bool) -> i64 {
+    let res = app
+        .post_json(
+            &format!(
+                "/api/v1/organisations/{}/submissions?submit={submit}",
+                f.org_a
+            ),
+            Some(&f.team_a),
+            &json!({"period": "2023", "figures": [{"indicator": "klachten", "value": 2}]}),
+        )
+        .await;
+    assert!(res.status == 201, "{}", res.text());
+    res.json()["submissionId"].as_i64().unwrap()
+}
+
+/// Fill in placeholders: `{A}`/`{B}` (organisations), `{client}` (a fresh client), `{draft}`
+/// and `{submitted}` (team A's submission with a fresh draft or submitted newest revision),
+/// for calls that consume their target.
+async fn fill(app: &TestApp, f: &Fixture, template: &str) -> String {
+    let mut p = template
+        .replace("{A}", &f.org_a.to_string())
+        .replace("{B}", &f.org_b.to_string());
+    if p.contains("{client}") {
+        let (id, _) = app.create_client("associatie", None).await;
+        p = p.replace("{client}", &id);
+    }
+    if p.contains("{draft}") {
+        let id = fresh_submission(app, f, false).await;
+        p = p.replace("{draft}", &id.to_string());
+    }
+    if p.contains("{submitted}") {
+        let id = fresh_submission(app, f, true).await;
+        p = p.replace("{submitted}", &id.to_string());
+    }
+    p
+}
+
+/// One REST row of the matrix (see [`fill`] for placeholders).
 async fn rest_row(
     app: &TestApp,
     f: &Fixture,
@@ -50,13 +87,7 @@ async fn rest_row(
     expect: [u16; 5],
 ) {
     for (i, token) in tokens(f).iter().enumerate() {
-        let mut p = path
-            .replace("{A}", &f.org_a.to_string())
-            .replace("{B}", &f.org_b.to_string());
-        if p.contains("{client}") {
-            let (id, _) = app.create_client("associatie", None).await;
-            p = p.replace("{client}", &id);
-        }
+        let p = fill(app, f, path).await;
         let res = app
             .send(request(method, &p, body.as_ref(), token.as_deref()))
             .await;
@@ -78,13 +109,7 @@ async fn rest_row(
 /// One GraphQL row: `None` = allowed, `Some(code)` = refused with that extensions.code.
 async fn gql_row(app: &TestApp, f: &Fixture, query: &str, expect: [Option<&str>; 5]) {
     for (i, token) in tokens(f).iter().enumerate() {
-        let mut q = query
-            .replace("{A}", &f.org_a.to_string())
-            .replace("{B}", &f.org_b.to_string());
-        if q.contains("{client}") {
-            let (id, _) = app.create_client("associatie", None).await;
-            q = q.replace("{client}", &id);
-        }
+        let q = fill(app, f, query).await;
         let body = app.gql(&q, json!({}), token.as_deref()).await;
         let got = body["errors"][0]["extensions"]["code"].as_str();
         assert_eq!(got, expect[i], "{query} as {}: {body}", WHO[i]);
@@ -253,4 +278,178 @@ async fn graphql_matrix_catalogue_registry_clients() {
         [UNAUTH, FORBID, FORBID, FORBID, OK],
     )
     .await;
+}
+
+const TEAM_A_ONLY_WRITE: [u16; 5] = [401, 200, 403, 403, 403];
+const TEAM_A_OR_ASSOCIATIE: [u16; 5] = [401, 200, 403, 200, 403];
+const ASSOCIATIE_ONLY: [u16; 5] = [401, 403, 403, 200, 403];
+
+#[actix_web::test]
+async fn rest_matrix_submissions() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let body = json!({"period": "2022", "figures": [{"indicator": "klachten", "value": 1}]});
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/organisations/{A}/submissions",
+        Some(body.clone()),
+        [401, 201, 403, 403, 403],
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/organisations/{B}/submissions",
+        Some(body),
+        [401, 403, 201, 403, 403],
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "GET",
+        "/api/v1/organisations/{A}/submissions",
+        None,
+        TEAM_A_OR_ASSOCIATIE,
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "GET",
+        "/api/v1/submissions",
+        None,
+        [401, 200, 200, 200, 403],
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "GET",
+        "/api/v1/submissions?organisation={A}",
+        None,
+        TEAM_A_OR_ASSOCIATIE,
+    )
+    .await;
+    for read in ["", "/revisions", "/diff"] {
+        rest_row(
+            &app,
+            &f,
+            "GET",
+            &format!("/api/v1/submissions/{{draft}}{read}"),
+            None,
+            TEAM_A_OR_ASSOCIATIE,
+        )
+        .await;
+    }
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/submissions/{draft}/submit",
+        None,
+        TEAM_A_ONLY_WRITE,
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/submissions/{draft}/withdraw",
+        None,
+        TEAM_A_ONLY_WRITE,
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/submissions/{submitted}/accept",
+        None,
+        ASSOCIATIE_ONLY,
+    )
+    .await;
+    rest_row(
+        &app,
+        &f,
+        "POST",
+        "/api/v1/submissions/{submitted}/return",
+        Some(json!({"reason": "Graag controleren."})),
+        ASSOCIATIE_ONLY,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn graphql_matrix_submissions() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let team_a = [UNAUTH, OK, FORBID, FORBID, FORBID];
+    let team_b = [UNAUTH, FORBID, OK, FORBID, FORBID];
+    let readers = [UNAUTH, OK, FORBID, OK, FORBID];
+    let associatie = [UNAUTH, FORBID, FORBID, OK, FORBID];
+    let post = r#"mutation { postSubmission(organisationId: {A}, input: {period: "2022", figures: [{indicator: "klachten", value: 1}]}) { revision } }"#;
+    gql_row(&app, &f, post, team_a).await;
+    gql_row(&app, &f, &post.replace("{A}", "{B}"), team_b).await;
+    gql_row(&app, &f, r#"mutation { postSubmissionCsv(organisationId: {A}, period: "2022", csv: "indicator,value\nklachten,1") { revision } }"#, team_a).await;
+    gql_row(
+        &app,
+        &f,
+        "{ submissions { id } }",
+        [UNAUTH, OK, OK, OK, FORBID],
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "{ submissions(organisationId: {A}) { id } }",
+        readers,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "{ submission(id: {draft}) { revision { revision } } }",
+        readers,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "{ submissionHistory(id: {draft}) { events { action } } }",
+        readers,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "{ submissionDiff(id: {draft}) { unchanged } }",
+        readers,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "mutation { submitSubmission(id: {draft}) { status } }",
+        team_a,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "mutation { withdrawSubmission(id: {draft}) { status } }",
+        team_a,
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        "mutation { acceptSubmission(id: {submitted}) { status } }",
+        associatie,
+    )
+    .await;
+    gql_row(&app, &f, r#"mutation { returnSubmission(id: {submitted}, reason: "Graag controleren.") { status } }"#, associatie).await;
 }

@@ -1,0 +1,212 @@
+//! GraphQL: posting figures and the review workflow (mirrors the REST surface).
+
+use async_graphql::{Context, Object, Result};
+
+use super::{ContextExt, gql};
+use crate::submissions::{
+    self, History, PostOptions, PostOutcome, Publication, RevisionDiff, Status, Submission,
+    SubmissionDetail, SubmissionFilter, SubmissionInput, input,
+};
+
+#[derive(Default)]
+pub struct SubmissionQuery;
+
+#[Object]
+impl SubmissionQuery {
+    /// Submissions (teams: their own; the Associatie: all), newest revision's state.
+    #[allow(clippy::too_many_arguments)]
+    async fn submissions(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: Option<i64>,
+        period: Option<String>,
+        status: Option<Status>,
+        indicator: Option<String>,
+        #[graphql(default = 100)] limit: i64,
+        #[graphql(default = 0)] offset: i64,
+    ) -> Result<Vec<Submission>> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        let filter = SubmissionFilter {
+            organisation_id,
+            period,
+            status,
+            indicator,
+            limit: Some(limit),
+            offset: Some(offset),
+        };
+        gql(state
+            .db
+            .run(move |conn| submissions::list(conn, &caller, &filter))
+            .await)
+    }
+
+    /// One submission with the figures of one revision (default: the newest).
+    async fn submission(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        revision: Option<i32>,
+    ) -> Result<SubmissionDetail> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| submissions::get(conn, &caller, id, revision))
+            .await)
+    }
+
+    /// Every revision and workflow event of a submission.
+    async fn submission_history(&self, ctx: &Context<'_>, id: i64) -> Result<History> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| submissions::history(conn, &caller, id))
+            .await)
+    }
+
+    /// Per-figure differences between two revisions (default: the two newest).
+    async fn submission_diff(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        from: Option<i32>,
+        to: Option<i32>,
+    ) -> Result<RevisionDiff> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| submissions::diff(conn, &caller, id, from, to))
+            .await)
+    }
+}
+
+#[derive(Default)]
+pub struct SubmissionMutation;
+
+async fn run_post(
+    ctx: &Context<'_>,
+    organisation_id: i64,
+    raw: submissions::RawSubmission,
+    opts: PostOptions,
+) -> Result<PostOutcome> {
+    let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+    gql(state
+        .db
+        .run(move |conn| {
+            submissions::post(
+                conn,
+                &state.catalogue,
+                &state.reference,
+                &caller,
+                organisation_id,
+                raw,
+                &opts,
+            )
+        })
+        .await)
+}
+
+#[Object]
+impl SubmissionMutation {
+    /// Post figures for an organisation and period (its team). A new revision each time.
+    async fn post_submission(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: i64,
+        input: SubmissionInput,
+        #[graphql(default = false)] dry_run: bool,
+        #[graphql(default = false)] submit: bool,
+        idempotency_key: Option<String>,
+    ) -> Result<PostOutcome> {
+        let hash = submissions::request_hash(&[
+            b"graphql",
+            serde_json::to_string(&(organisation_id, dry_run, submit, format!("{input:?}")))
+                .unwrap_or_default()
+                .as_bytes(),
+        ]);
+        let opts = PostOptions {
+            dry_run,
+            submit,
+            idempotency_key,
+            request_hash: hash,
+        };
+        run_post(ctx, organisation_id, input.into_raw(), opts).await
+    }
+
+    /// Post figures as CSV text (same columns as the REST upload).
+    #[allow(clippy::too_many_arguments)]
+    async fn post_submission_csv(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: i64,
+        csv: String,
+        period: Option<String>,
+        publication: Option<Publication>,
+        catalogue_version: Option<String>,
+        #[graphql(default = false)] dry_run: bool,
+        #[graphql(default = false)] submit: bool,
+        idempotency_key: Option<String>,
+    ) -> Result<PostOutcome> {
+        let hash = submissions::request_hash(&[
+            b"graphql-csv",
+            format!("{organisation_id}|{period:?}|{publication:?}|{catalogue_version:?}|{dry_run}|{submit}")
+                .as_bytes(),
+            csv.as_bytes(),
+        ]);
+        let mut raw = input::from_csv(csv.as_bytes(), period);
+        raw.publication = publication.map(|p| p.as_str().to_owned());
+        raw.catalogue_version = catalogue_version;
+        let opts = PostOptions {
+            dry_run,
+            submit,
+            idempotency_key,
+            request_hash: hash,
+        };
+        run_post(ctx, organisation_id, raw, opts).await
+    }
+
+    /// Submit the newest (draft) revision for review (the organisation's team).
+    async fn submit_submission(&self, ctx: &Context<'_>, id: i64) -> Result<Submission> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| submissions::submit(conn, &caller, id))
+            .await)
+    }
+
+    /// Accept the submitted revision (the Associatie).
+    async fn accept_submission(&self, ctx: &Context<'_>, id: i64) -> Result<Submission> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| submissions::review(conn, &caller, id, true, None))
+            .await)
+    }
+
+    /// Return the submitted revision with a reason (the Associatie).
+    async fn return_submission(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        reason: String,
+    ) -> Result<Submission> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| submissions::review(conn, &caller, id, false, Some(reason)))
+            .await)
+    }
+
+    /// Withdraw the submission (the organisation's team): a revision without figures.
+    async fn withdraw_submission(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        reason: Option<String>,
+    ) -> Result<Submission> {
+        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
+        gql(state
+            .db
+            .run(move |conn| submissions::withdraw(conn, &caller, id, reason))
+            .await)
+    }
+}
