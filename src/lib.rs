@@ -20,3 +20,4 @@ pub mod http;
 pub mod period;
 pub mod registry;
 pub mod submissions;
+pub mod views;

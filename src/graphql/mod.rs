@@ -5,6 +5,7 @@
 mod catalogue;
 mod registry;
 mod submissions;
+mod views;
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ pub struct QueryRoot(
     catalogue::CatalogueQuery,
     registry::RegistryQuery,
     submissions::SubmissionQuery,
+    views::ViewQuery,
 );
 
 #[derive(MergedObject, Default)]

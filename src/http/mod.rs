@@ -9,6 +9,7 @@ pub mod health;
 pub mod openapi;
 pub mod registry;
 pub mod submissions;
+pub mod views;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -138,6 +139,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
                     web::get().to(submissions::revisions),
                 )
                 .route("/submissions/{id}/diff", web::get().to(submissions::diff))
+                .route("/views/aggregate", web::get().to(views::aggregate))
+                .route("/views/trend", web::get().to(views::trend))
+                .route("/views/benchmark", web::get().to(views::benchmark))
+                .route("/views/completeness", web::get().to(views::completeness))
+                .route(
+                    "/views/municipalities",
+                    web::get().to(views::municipalities),
+                )
                 .route(
                     "/submissions/{id}/submit",
                     web::post().to(submissions::submit),

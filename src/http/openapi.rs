@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use utoipa::Modify;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 
-use crate::http::{auth, catalogue, health, registry, submissions};
+use crate::http::{auth, catalogue, health, registry, submissions, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +49,11 @@ use crate::http::{auth, catalogue, health, registry, submissions};
         submissions::accept,
         submissions::return_,
         submissions::withdraw,
+        views::aggregate,
+        views::trend,
+        views::benchmark,
+        views::completeness,
+        views::municipalities,
     ),
     modifiers(&SecurityAddon),
     tags(
@@ -59,6 +64,7 @@ use crate::http::{auth, catalogue, health, registry, submissions};
         (name = "clients", description = "API clients (admin)"),
         (name = "registry", description = "Wijkteam organisations (read: public; write: admin)"),
         (name = "submissions", description = "Posting figures, revisions, review workflow"),
+        (name = "views", description = "Cross-municipal views (public where the figures allow)"),
     )
 )]
 pub struct ApiDoc;

@@ -11,3 +11,4 @@ mod foundation;
 mod matrix;
 mod registry;
 mod submissions;
+mod views;

@@ -1,0 +1,224 @@
+//! GraphQL: the cross-municipal views (mirrors `/api/v1/views/*`).
+
+use async_graphql::{Context, InputObject, Object, Result};
+
+use super::{ContextExt, gql};
+use crate::error::AppError;
+use crate::period::Period;
+use crate::registry::{OrgForm, SizeClass, TeamType};
+use crate::views::aggregate::{AggregateQuery, AggregateView};
+use crate::views::benchmark::{BenchmarkQuery, BenchmarkView};
+use crate::views::completeness::{CompletenessQuery, CompletenessView};
+use crate::views::municipalities::{MunicipalityQuery, MunicipalityView};
+use crate::views::trend::{TrendQuery, TrendView};
+use crate::views::{self, GroupDim, HelpGroup, ViewContext, ViewFilter};
+
+/// Restrict a view to organisations with these characteristics.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct ViewFilterInput {
+    pub team_type: Option<TeamType>,
+    pub size_class: Option<SizeClass>,
+    /// Province code PV20..PV31.
+    pub province: Option<String>,
+    pub provides_help: Option<HelpGroup>,
+    pub org_form: Option<OrgForm>,
+}
+
+impl ViewFilterInput {
+    fn into_filter(self, reference: &crate::registry::Reference) -> Result<ViewFilter> {
+        let province = match self.province {
+            Some(p) => Some(
+                gql(reference.province(&p).ok_or_else(|| {
+                    AppError::validation("filter.province", "unknown_province", "use PV20..PV31")
+                }))?
+                .code
+                .clone(),
+            ),
+            None => None,
+        };
+        Ok(ViewFilter {
+            team_type: self.team_type,
+            size_class: self.size_class,
+            province,
+            provides_help: self.provides_help,
+            org_form: self.org_form,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct ViewQuery;
+
+#[Object]
+impl ViewQuery {
+    /// Aggregate of one indicator for a period (or the years from..to), grouped and filtered.
+    #[allow(clippy::too_many_arguments)]
+    async fn aggregate(
+        &self,
+        ctx: &Context<'_>,
+        indicator: String,
+        period: Option<String>,
+        from: Option<String>,
+        to: Option<String>,
+        #[graphql(default)] group_by: Vec<GroupDim>,
+        #[graphql(default)] filter: ViewFilterInput,
+        version: Option<String>,
+    ) -> Result<AggregateView> {
+        let state = ctx.state().clone();
+        let caller = ctx.caller().clone();
+        let query = AggregateQuery {
+            indicator,
+            version,
+            units: gql(views::units_of(
+                period.as_deref(),
+                from.as_deref(),
+                to.as_deref(),
+            ))?,
+            group_by: dedup(group_by),
+            filter: filter.into_filter(&state.reference)?,
+        };
+        gql(ctx
+            .state()
+            .db
+            .run(move |conn| {
+                views::aggregate::aggregate_view(conn, &ViewContext::new(&state, &caller), &query)
+            })
+            .await)
+    }
+
+    /// Yearly series per group indexed to a base year (default: from).
+    #[allow(clippy::too_many_arguments)]
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        indicator: String,
+        from: i32,
+        to: i32,
+        base: Option<i32>,
+        #[graphql(default)] group_by: Vec<GroupDim>,
+        #[graphql(default)] filter: ViewFilterInput,
+        #[graphql(default = false)] balanced: bool,
+        version: Option<String>,
+    ) -> Result<TrendView> {
+        let state = ctx.state().clone();
+        let caller = ctx.caller().clone();
+        let query = TrendQuery {
+            indicator,
+            version,
+            from,
+            to,
+            base,
+            group_by: dedup(group_by),
+            filter: filter.into_filter(&state.reference)?,
+            balanced,
+        };
+        gql(ctx
+            .state()
+            .db
+            .run(move |conn| {
+                views::trend::trend_view(conn, &ViewContext::new(&state, &caller), &query)
+            })
+            .await)
+    }
+
+    /// One organisation against its peers (default: same team type and size class).
+    async fn benchmark(
+        &self,
+        ctx: &Context<'_>,
+        organisation: i64,
+        indicator: String,
+        period: String,
+        peers: Option<Vec<GroupDim>>,
+        version: Option<String>,
+    ) -> Result<BenchmarkView> {
+        let state = ctx.state().clone();
+        let caller = ctx.caller().clone();
+        let query = BenchmarkQuery {
+            organisation,
+            indicator,
+            version,
+            units: gql(views::units_of(Some(&period), None, None))?,
+            peers: dedup(peers.unwrap_or_else(|| vec![GroupDim::TeamType, GroupDim::SizeClass])),
+        };
+        gql(ctx
+            .state()
+            .db
+            .run(move |conn| {
+                views::benchmark::benchmark_view(conn, &ViewContext::new(&state, &caller), &query)
+            })
+            .await)
+    }
+
+    /// Which organisations reported which indicators in a period.
+    async fn completeness(
+        &self,
+        ctx: &Context<'_>,
+        period: String,
+        team_type: Option<TeamType>,
+        version: Option<String>,
+    ) -> Result<CompletenessView> {
+        let state = ctx.state().clone();
+        let caller = ctx.caller().clone();
+        let query = CompletenessQuery {
+            period: gql(Period::parse(&period)
+                .map_err(|e| AppError::validation("period", "invalid_period", e)))?,
+            version,
+            team_type,
+        };
+        gql(ctx
+            .state()
+            .db
+            .run(move |conn| {
+                views::completeness::completeness_view(
+                    conn,
+                    &ViewContext::new(&state, &caller),
+                    &query,
+                )
+            })
+            .await)
+    }
+
+    /// The value per CBS municipality code, for maps.
+    async fn municipality_values(
+        &self,
+        ctx: &Context<'_>,
+        indicator: String,
+        period: Option<String>,
+        from: Option<String>,
+        to: Option<String>,
+        version: Option<String>,
+    ) -> Result<MunicipalityView> {
+        let state = ctx.state().clone();
+        let caller = ctx.caller().clone();
+        let query = MunicipalityQuery {
+            indicator,
+            version,
+            units: gql(views::units_of(
+                period.as_deref(),
+                from.as_deref(),
+                to.as_deref(),
+            ))?,
+        };
+        gql(ctx
+            .state()
+            .db
+            .run(move |conn| {
+                views::municipalities::municipality_view(
+                    conn,
+                    &ViewContext::new(&state, &caller),
+                    &query,
+                )
+            })
+            .await)
+    }
+}
+
+fn dedup(mut dims: Vec<GroupDim>) -> Vec<GroupDim> {
+    let mut seen = Vec::new();
+    dims.retain(|d| {
+        let new = !seen.contains(d);
+        seen.push(*d);
+        new
+    });
+    dims
+}

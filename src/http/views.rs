@@ -1,0 +1,331 @@
+//! REST: the cross-municipal views. JSON by default; `Accept: text/csv` (or `?format=csv`)
+//! gives CSV. Anonymous callers are welcome: what they see is decided per audience.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::catalogue::parse_param;
+use crate::period::Period;
+use crate::registry::{OrgForm, SizeClass, TeamType};
+use crate::views::aggregate::{AggregateQuery, AggregateView};
+use crate::views::benchmark::{BenchmarkQuery, BenchmarkView};
+use crate::views::completeness::{CompletenessQuery, CompletenessView};
+use crate::views::municipalities::{MunicipalityQuery, MunicipalityView};
+use crate::views::trend::{TrendQuery, TrendView};
+use crate::views::{self, GroupDim, HelpGroup, ViewContext, ViewFilter};
+
+fn wants_csv(req: &HttpRequest, format: Option<&str>) -> bool {
+    format.is_some_and(|f| f.eq_ignore_ascii_case("csv"))
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"))
+}
+
+fn respond<T: serde::Serialize>(
+    req: &HttpRequest,
+    format: Option<&str>,
+    view: &T,
+    csv: impl FnOnce(&T) -> String,
+) -> HttpResponse {
+    if wants_csv(req, format) {
+        HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+            .body(csv(view))
+    } else {
+        HttpResponse::Ok().json(view)
+    }
+}
+
+/// Organisation filters shared by the views.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct FilterParams {
+    #[param(value_type = Option<TeamType>)]
+    team_type: Option<String>,
+    #[param(value_type = Option<SizeClass>)]
+    size_class: Option<String>,
+    /// Province code PV20..PV31.
+    province: Option<String>,
+    #[param(value_type = Option<HelpGroup>)]
+    provides_help: Option<String>,
+    #[param(value_type = Option<OrgForm>)]
+    org_form: Option<String>,
+}
+
+impl FilterParams {
+    fn to_filter(&self, state: &AppState) -> AppResult<ViewFilter> {
+        let province = match self.province.as_deref().filter(|p| !p.trim().is_empty()) {
+            Some(p) => Some(
+                state
+                    .reference
+                    .province(p)
+                    .ok_or_else(|| {
+                        AppError::validation("province", "unknown_province", "use PV20..PV31")
+                    })?
+                    .code
+                    .clone(),
+            ),
+            None => None,
+        };
+        Ok(ViewFilter {
+            team_type: parse_param("teamType", self.team_type.as_deref())?,
+            size_class: parse_param("sizeClass", self.size_class.as_deref())?,
+            province,
+            provides_help: parse_param("providesHelp", self.provides_help.as_deref())?,
+            org_form: parse_param("orgForm", self.org_form.as_deref())?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct AggregateParams {
+    /// Indicator code.
+    indicator: String,
+    /// One period: 2023, 2023-H1, 2023-Q2, or a CBS code. Or use from/to (years).
+    period: Option<String>,
+    /// First year of a span.
+    from: Option<String>,
+    /// Last year of a span.
+    to: Option<String>,
+    /// Comma-separated: teamType, sizeClass, province, providesHelp, orgForm, year.
+    group_by: Option<String>,
+    /// Catalogue version (default current).
+    version: Option<String>,
+    /// `csv` for CSV (same as Accept: text/csv).
+    format: Option<String>,
+}
+
+/// Aggregate of one indicator for a period or span, grouped and filtered.
+#[utoipa::path(get, path = "/api/v1/views/aggregate", tag = "views",
+    params(AggregateParams, FilterParams),
+    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((AggregateView = "application/json"), (String = "text/csv"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn aggregate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<AggregateParams>,
+    f: web::Query<FilterParams>,
+) -> AppResult<HttpResponse> {
+    let query = AggregateQuery {
+        indicator: q.indicator.clone(),
+        version: q.version.clone(),
+        units: views::units_of(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?,
+        group_by: GroupDim::parse_list(q.group_by.as_deref(), "groupBy")?,
+        filter: f.to_filter(&state)?,
+    };
+    let s = state.clone();
+    let view = state
+        .db
+        .run(move |conn| {
+            views::aggregate::aggregate_view(conn, &ViewContext::new(&s, &caller), &query)
+        })
+        .await?;
+    Ok(respond(
+        &req,
+        q.format.as_deref(),
+        &view,
+        views::csv::aggregate,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct TrendParams {
+    indicator: String,
+    /// First year.
+    from: i32,
+    /// Last year.
+    to: i32,
+    /// Base year, index = 100 (default: from).
+    base: Option<i32>,
+    /// Comma-separated: teamType, sizeClass, province, providesHelp, orgForm.
+    group_by: Option<String>,
+    /// Only organisations with a value in every year.
+    balanced: Option<bool>,
+    version: Option<String>,
+    format: Option<String>,
+}
+
+/// Yearly series per group, indexed to a base year.
+#[utoipa::path(get, path = "/api/v1/views/trend", tag = "views",
+    params(TrendParams, FilterParams),
+    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((TrendView = "application/json"), (String = "text/csv"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn trend(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<TrendParams>,
+    f: web::Query<FilterParams>,
+) -> AppResult<HttpResponse> {
+    let query = TrendQuery {
+        indicator: q.indicator.clone(),
+        version: q.version.clone(),
+        from: q.from,
+        to: q.to,
+        base: q.base,
+        group_by: GroupDim::parse_list(q.group_by.as_deref(), "groupBy")?,
+        filter: f.to_filter(&state)?,
+        balanced: q.balanced.unwrap_or(false),
+    };
+    let s = state.clone();
+    let view = state
+        .db
+        .run(move |conn| views::trend::trend_view(conn, &ViewContext::new(&s, &caller), &query))
+        .await?;
+    Ok(respond(&req, q.format.as_deref(), &view, views::csv::trend))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct BenchmarkParams {
+    /// Organisation id.
+    organisation: i64,
+    indicator: String,
+    period: String,
+    /// Peer dimensions, comma-separated (default teamType,sizeClass).
+    peers: Option<String>,
+    version: Option<String>,
+    format: Option<String>,
+}
+
+/// One organisation against its peers and the country.
+#[utoipa::path(get, path = "/api/v1/views/benchmark", tag = "views",
+    params(BenchmarkParams),
+    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((BenchmarkView = "application/json"), (String = "text/csv"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn benchmark(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<BenchmarkParams>,
+) -> AppResult<HttpResponse> {
+    let peers = match q.peers.as_deref() {
+        Some(p) if !p.trim().is_empty() => GroupDim::parse_list(Some(p), "peers")?,
+        _ => vec![GroupDim::TeamType, GroupDim::SizeClass],
+    };
+    let query = BenchmarkQuery {
+        organisation: q.organisation,
+        indicator: q.indicator.clone(),
+        version: q.version.clone(),
+        units: views::units_of(Some(&q.period), None, None)?,
+        peers,
+    };
+    let s = state.clone();
+    let view = state
+        .db
+        .run(move |conn| {
+            views::benchmark::benchmark_view(conn, &ViewContext::new(&s, &caller), &query)
+        })
+        .await?;
+    Ok(respond(
+        &req,
+        q.format.as_deref(),
+        &view,
+        views::csv::benchmark,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct CompletenessParams {
+    period: String,
+    #[param(value_type = Option<TeamType>)]
+    team_type: Option<String>,
+    version: Option<String>,
+    format: Option<String>,
+}
+
+/// Which organisations reported which indicators in a period.
+#[utoipa::path(get, path = "/api/v1/views/completeness", tag = "views",
+    params(CompletenessParams),
+    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((CompletenessView = "application/json"), (String = "text/csv"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn completeness(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<CompletenessParams>,
+) -> AppResult<HttpResponse> {
+    let query = CompletenessQuery {
+        period: Period::parse(&q.period)
+            .map_err(|e| AppError::validation("period", "invalid_period", e))?,
+        version: q.version.clone(),
+        team_type: parse_param("teamType", q.team_type.as_deref())?,
+    };
+    let s = state.clone();
+    let view = state
+        .db
+        .run(move |conn| {
+            views::completeness::completeness_view(conn, &ViewContext::new(&s, &caller), &query)
+        })
+        .await?;
+    Ok(respond(
+        &req,
+        q.format.as_deref(),
+        &view,
+        views::csv::completeness,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct MunicipalityParams {
+    indicator: String,
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    version: Option<String>,
+    format: Option<String>,
+}
+
+/// The value per CBS municipality code, for maps.
+#[utoipa::path(get, path = "/api/v1/views/municipalities", tag = "views",
+    params(MunicipalityParams),
+    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((MunicipalityView = "application/json"), (String = "text/csv"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn municipalities(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<MunicipalityParams>,
+) -> AppResult<HttpResponse> {
+    let query = MunicipalityQuery {
+        indicator: q.indicator.clone(),
+        version: q.version.clone(),
+        units: views::units_of(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?,
+    };
+    let s = state.clone();
+    let view = state
+        .db
+        .run(move |conn| {
+            views::municipalities::municipality_view(conn, &ViewContext::new(&s, &caller), &query)
+        })
+        .await?;
+    Ok(respond(
+        &req,
+        q.format.as_deref(),
+        &view,
+        views::csv::municipalities,
+    ))
+}

@@ -1,0 +1,162 @@
+//! Completeness: for a period, which organisations reported which indicators. The study's main
+//! complaint is that teams report different things; this shows how far the basisset is from
+//! being used everywhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{Audience, ViewContext, load_organisations};
+use crate::db::DbConn;
+use crate::db::schema::figures;
+use crate::error::AppResult;
+use crate::period::{Period, PeriodInfo};
+use crate::registry::TeamType;
+
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IndicatorCoverage {
+    pub code: String,
+    pub label_nl: String,
+    /// Active organisations the indicator applies to (by team type).
+    pub applicable: i64,
+    /// Of those, how many reported it (counted figures within the period).
+    pub reported: i64,
+    /// reported / applicable, in percent.
+    pub coverage: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganisationCoverage {
+    pub id: i64,
+    pub name: String,
+    pub team_type: TeamType,
+    pub applicable: i64,
+    pub reported: i64,
+    pub coverage: Option<f64>,
+    /// Applicable indicators it did not report.
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CompletenessView {
+    pub period: PeriodInfo,
+    pub catalogue_version: String,
+    /// Active organisations considered.
+    pub organisations_considered: i64,
+    /// Reported (organisation, indicator) pairs over applicable pairs, in percent.
+    pub overall_coverage: Option<f64>,
+    pub indicators: Vec<IndicatorCoverage>,
+    /// Per organisation: all of them for the Associatie, a team's own row for a team, none
+    /// for the public.
+    pub organisations: Vec<OrganisationCoverage>,
+}
+
+fn pct(a: i64, b: i64) -> Option<f64> {
+    (b > 0).then(|| 100.0 * a as f64 / b as f64)
+}
+
+#[derive(Debug, Clone)]
+pub struct CompletenessQuery {
+    pub period: Period,
+    pub version: Option<String>,
+    pub team_type: Option<TeamType>,
+}
+
+pub fn completeness_view(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    q: &CompletenessQuery,
+) -> AppResult<CompletenessView> {
+    let (catalogue, reference, audience) = (ctx.catalogue, ctx.reference, ctx.audience);
+    let (period, version, team_type) = (q.period, q.version.as_deref(), q.team_type);
+    let v = catalogue.resolve_version(version, "version")?;
+    let reported: BTreeSet<(i64, String)> = figures::table
+        .filter(figures::counted.eq(true))
+        .filter(figures::period_start.ge(period.start()))
+        .filter(figures::period_end.le(period.end()))
+        .select((figures::organisation_id, figures::indicator))
+        .distinct()
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let orgs = load_organisations(conn, reference)?;
+    let mut considered: Vec<&super::OrgInfo> = orgs
+        .values()
+        .filter(|o| o.active && team_type.is_none_or(|t| t == o.team_type))
+        .collect();
+    considered.sort_by_key(|o| o.id);
+    let indicators: Vec<_> = v
+        .indicators
+        .iter()
+        .filter(|i| {
+            !i.retired
+                && i.period_types
+                    .iter()
+                    .any(|t| t.rank() >= period.kind.rank())
+        })
+        .collect();
+    let mut per_indicator: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let mut rows = Vec::new();
+    let (mut all_reported, mut all_applicable) = (0i64, 0i64);
+    for o in &considered {
+        let mut applicable = 0;
+        let mut got = 0;
+        let mut missing = Vec::new();
+        for i in indicators.iter().filter(|i| i.applies_to(o.team_type)) {
+            applicable += 1;
+            let slot = per_indicator.entry(&i.code).or_default();
+            slot.1 += 1;
+            if reported.contains(&(o.id, i.code.clone())) {
+                got += 1;
+                slot.0 += 1;
+            } else {
+                missing.push(i.code.clone());
+            }
+        }
+        all_reported += got;
+        all_applicable += applicable;
+        let visible = match audience {
+            Audience::Full => true,
+            Audience::Team(own) => own == o.id,
+            Audience::Public => false,
+        };
+        if visible {
+            rows.push(OrganisationCoverage {
+                id: o.id,
+                name: o.name.clone(),
+                team_type: o.team_type,
+                applicable,
+                reported: got,
+                coverage: pct(got, applicable),
+                missing,
+            });
+        }
+    }
+    Ok(CompletenessView {
+        period: period.info(),
+        catalogue_version: v.version.clone(),
+        organisations_considered: considered.len() as i64,
+        overall_coverage: pct(all_reported, all_applicable),
+        indicators: indicators
+            .iter()
+            .map(|i| {
+                let (r, a) = per_indicator
+                    .get(i.code.as_str())
+                    .copied()
+                    .unwrap_or_default();
+                IndicatorCoverage {
+                    code: i.code.clone(),
+                    label_nl: i.label_nl.clone(),
+                    applicable: a,
+                    reported: r,
+                    coverage: pct(r, a),
+                }
+            })
+            .collect(),
+        organisations: rows,
+    })
+}

@@ -1,0 +1,184 @@
+//! Trends: a yearly series per group, indexed to a base year (index 2017 = 100, as the study
+//! does), with the change since the base year.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use super::aggregate::members_by_group;
+use super::{
+    Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate, fetch,
+    load_organisations, resolve_indicator,
+};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::period::Period;
+
+#[derive(Debug, Clone, Default)]
+pub struct TrendQuery {
+    pub indicator: String,
+    pub version: Option<String>,
+    pub from: i32,
+    pub to: i32,
+    /// Base year (index 100); default `from`.
+    pub base: Option<i32>,
+    pub group_by: Vec<GroupDim>,
+    pub filter: ViewFilter,
+    /// Only organisations with a value in every year (a balanced panel), so sums compare.
+    pub balanced: bool,
+}
+
+crate::text_enum! {
+    /// What `change` is measured in.
+    pub enum ChangeUnit {
+        /// Percentages (ratios, surveys): difference in percentage points.
+        PercentagePoints = "percentage_points",
+        /// Other figures: relative change in percent.
+        Percent = "percent",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrendPoint {
+    pub year: i32,
+    #[serde(flatten)]
+    #[graphql(flatten)]
+    pub aggregate: Aggregate,
+    /// value / base-year value * 100.
+    pub index: Option<f64>,
+    /// Change since the base year, in `changeUnit`.
+    pub change: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrendSeries {
+    pub group: Group,
+    pub points: Vec<TrendPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrendView {
+    pub indicator: IndicatorRef,
+    pub from: i32,
+    pub to: i32,
+    pub base: i32,
+    pub change_unit: ChangeUnit,
+    pub group_by: Vec<GroupDim>,
+    pub balanced: bool,
+    pub min_organisations: i64,
+    pub series: Vec<TrendSeries>,
+}
+
+pub fn trend_view(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    q: &TrendQuery,
+) -> AppResult<TrendView> {
+    let (catalogue, reference, audience, t) =
+        (ctx.catalogue, ctx.reference, ctx.audience, ctx.thresholds);
+    if q.group_by.contains(&GroupDim::Year) {
+        return Err(AppError::validation(
+            "groupBy",
+            "invalid_value",
+            "a trend is per year already; leave year out of groupBy",
+        ));
+    }
+    let units = super::years_between(Period::year(q.from), Period::year(q.to))?;
+    let base = q.base.unwrap_or(q.from);
+    if !(q.from..=q.to).contains(&base) {
+        return Err(AppError::validation(
+            "base",
+            "out_of_range",
+            "the base year lies between from and to",
+        ));
+    }
+    let (ind, versions) = resolve_indicator(catalogue, &q.indicator, q.version.as_deref())?;
+    let rows = fetch(
+        conn,
+        &ind.code,
+        &versions,
+        units[0].start(),
+        units[units.len() - 1].end(),
+    )?;
+    let orgs = load_organisations(conn, reference)?;
+    let mut dims = q.group_by.clone();
+    dims.push(GroupDim::Year);
+    let mut groups = members_by_group(ind.kind, &rows, &units, &orgs, &dims, &q.filter);
+    if q.balanced {
+        let years = units.len();
+        let mut seen: BTreeMap<i64, HashSet<i32>> = BTreeMap::new();
+        for (g, members) in &groups {
+            for m in members {
+                seen.entry(m.organisation)
+                    .or_default()
+                    .insert(g.year.unwrap_or(0));
+            }
+        }
+        let panel: HashSet<i64> = seen
+            .into_iter()
+            .filter(|(_, ys)| ys.len() == years)
+            .map(|(o, _)| o)
+            .collect();
+        for members in groups.values_mut() {
+            members.retain(|m| panel.contains(&m.organisation));
+        }
+        groups.retain(|_, m| !m.is_empty());
+    }
+    let mut by_series: BTreeMap<Group, BTreeMap<i32, Vec<Member>>> = BTreeMap::new();
+    for (g, members) in groups {
+        let year = g.year.unwrap_or(q.from);
+        let key = Group { year: None, ..g };
+        by_series.entry(key).or_default().insert(year, members);
+    }
+    let change_unit = if ind.kind.is_percentage() {
+        ChangeUnit::PercentagePoints
+    } else {
+        ChangeUnit::Percent
+    };
+    let series = by_series
+        .into_iter()
+        .map(|(group, years)| {
+            let aggregates: BTreeMap<i32, Aggregate> = years
+                .iter()
+                .map(|(y, m)| (*y, aggregate(ind.kind, m, audience, t)))
+                .collect();
+            let base_value = aggregates.get(&base).and_then(|a| a.value);
+            let points = (q.from..=q.to)
+                .filter_map(|y| aggregates.get(&y).map(|a| (y, a.clone())))
+                .map(|(year, agg)| {
+                    let (index, change) = match (agg.value, base_value) {
+                        (Some(v), Some(b)) => (
+                            (b != 0.0).then(|| 100.0 * v / b),
+                            match change_unit {
+                                ChangeUnit::PercentagePoints => Some(v - b),
+                                ChangeUnit::Percent => (b != 0.0).then(|| 100.0 * (v - b) / b),
+                            },
+                        ),
+                        _ => (None, None),
+                    };
+                    TrendPoint {
+                        year,
+                        aggregate: agg,
+                        index,
+                        change,
+                    }
+                })
+                .collect();
+            TrendSeries { group, points }
+        })
+        .collect();
+    Ok(TrendView {
+        indicator: IndicatorRef::of(ind),
+        from: q.from,
+        to: q.to,
+        base,
+        change_unit,
+        group_by: q.group_by.clone(),
+        balanced: q.balanced,
+        min_organisations: t.min_organisations as i64,
+        series,
+    })
+}
