@@ -19,6 +19,7 @@ pub struct AppState {
     pub reference: Arc<Reference>,
     pub config: Arc<ServeArgs>,
     pub auth: Arc<AuthService>,
+    pub view_cache: Arc<crate::views::cache::ViewCache>,
 }
 
 /// What start-up did, for the log.
@@ -77,6 +78,9 @@ pub fn build_state(db: Db, config: ServeArgs) -> AppResult<(AppState, Prepared)>
             db,
             catalogue: Arc::new(catalogue),
             reference: Arc::new(reference),
+            view_cache: Arc::new(crate::views::cache::ViewCache::new(
+                config.views.view_cache_entries,
+            )),
             config: Arc::new(config),
             auth: Arc::new(auth),
         },

@@ -83,10 +83,22 @@ fn run(cli: Cli) -> AppResult<()> {
         Command::Client(cmd) => client_command(&global, cmd),
         Command::Organisation(cmd) => organisation_command(&global, cmd),
         Command::Keys(cmd) => keys_command(cmd),
-        other => Err(AppError::bad_request(
-            "NOT_AVAILABLE",
-            format!("command {other:?} is not available in this build"),
-        )),
+        Command::Bench(args) => crate::bench::run(&global, &args),
+        Command::SeedDemo(args) => {
+            let db = app::connect(&global)?;
+            let (catalogue, reference, _) = app::prepare_database(&db)?;
+            let mut conn = db.get()?;
+            let opts = crate::demo::DemoOptions::new(
+                args.organisations,
+                args.from_year,
+                args.to_year,
+                args.seed,
+            );
+            let started = std::time::Instant::now();
+            let report = crate::demo::seed(&mut conn, &catalogue, &reference, &opts)?;
+            tracing::info!(?report, elapsed = ?started.elapsed(), "demo data set written");
+            print_json(&report)
+        }
     }
 }
 
@@ -207,7 +219,26 @@ fn keys_command(cmd: KeysCommand) -> AppResult<()> {
 fn serve(global: &GlobalArgs, args: ServeArgs) -> AppResult<()> {
     let db = app::connect(global)?;
     tracing::info!(database = %db.target().redacted(), "using database");
+    let demo = args.demo;
     let (state, prepared) = app::build_state(db, args)?;
+    if demo {
+        let mut conn = state.db.get()?;
+        let empty =
+            crate::registry::organisations::list(&mut conn, &state.reference, &Default::default())?
+                .is_empty();
+        if empty {
+            let started = std::time::Instant::now();
+            let report = crate::demo::seed(
+                &mut conn,
+                &state.catalogue,
+                &state.reference,
+                &crate::demo::DemoOptions::new(400, 2017, None, 2022),
+            )?;
+            tracing::info!(?report, elapsed = ?started.elapsed(), "seeded the demo data set");
+        } else {
+            tracing::info!("--demo: the database has organisations already; not seeding");
+        }
+    }
     tracing::info!(
         migrations = ?prepared.migrations_applied,
         catalogue_versions_written = ?prepared.catalogue_versions_written,

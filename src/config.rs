@@ -157,6 +157,10 @@ pub struct ViewArgs {
     /// Survey aggregates with fewer respondents are flagged unreliable (and withheld from the public).
     #[arg(long, env = "BASISSET_MIN_RESPONDENTS", default_value_t = 30)]
     pub min_respondents: i64,
+    /// Computed views kept per data version (0 disables the cache). Entries are dropped the
+    /// moment any change commits, so cached views are never stale.
+    #[arg(long, env = "BASISSET_VIEW_CACHE_ENTRIES", default_value_t = 2000)]
+    pub view_cache_entries: usize,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -287,6 +291,9 @@ pub struct BenchArgs {
     /// Number of organisations in the demo data set used by the view benchmark.
     #[arg(long, default_value_t = 400)]
     pub organisations: usize,
+    /// Sequential requests per query for the latency medians.
+    #[arg(long, default_value_t = 300)]
+    pub rounds: usize,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

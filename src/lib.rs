@@ -10,10 +10,12 @@ pub mod text_enum;
 
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;

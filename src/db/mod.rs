@@ -305,3 +305,18 @@ pub fn now() -> chrono::NaiveDateTime {
 }
 
 use chrono::Timelike;
+
+/// Raise the data version: call in the same transaction as any change that can alter a view.
+pub fn bump_data_version(conn: &mut DbConn) -> AppResult<()> {
+    use schema::data_version::dsl::*;
+    diesel::update(data_version.find(1))
+        .set(version.eq(version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The current data version (see [`bump_data_version`]).
+pub fn data_version(conn: &mut DbConn) -> AppResult<i64> {
+    use schema::data_version::dsl::*;
+    Ok(data_version.find(1).select(version).first(conn)?)
+}

@@ -184,6 +184,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    data_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(submissions -> organisations (organisation_id));
 diesel::joinable!(submission_revisions -> submissions (submission_id));
 diesel::joinable!(figures -> organisations (organisation_id));
@@ -204,4 +211,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     submission_events,
     figures,
     idempotency_keys,
+    data_version,
 );

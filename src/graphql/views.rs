@@ -63,7 +63,7 @@ impl ViewQuery {
         #[graphql(default)] group_by: Vec<GroupDim>,
         #[graphql(default)] filter: ViewFilterInput,
         version: Option<String>,
-    ) -> Result<AggregateView> {
+    ) -> Result<std::sync::Arc<AggregateView>> {
         let state = ctx.state().clone();
         let caller = ctx.caller().clone();
         let query = AggregateQuery {
@@ -99,7 +99,7 @@ impl ViewQuery {
         #[graphql(default)] filter: ViewFilterInput,
         #[graphql(default = false)] balanced: bool,
         version: Option<String>,
-    ) -> Result<TrendView> {
+    ) -> Result<std::sync::Arc<TrendView>> {
         let state = ctx.state().clone();
         let caller = ctx.caller().clone();
         let query = TrendQuery {
@@ -130,7 +130,7 @@ impl ViewQuery {
         period: String,
         peers: Option<Vec<GroupDim>>,
         version: Option<String>,
-    ) -> Result<BenchmarkView> {
+    ) -> Result<std::sync::Arc<BenchmarkView>> {
         let state = ctx.state().clone();
         let caller = ctx.caller().clone();
         let query = BenchmarkQuery {
@@ -156,7 +156,7 @@ impl ViewQuery {
         period: String,
         team_type: Option<TeamType>,
         version: Option<String>,
-    ) -> Result<CompletenessView> {
+    ) -> Result<std::sync::Arc<CompletenessView>> {
         let state = ctx.state().clone();
         let caller = ctx.caller().clone();
         let query = CompletenessQuery {
@@ -187,7 +187,7 @@ impl ViewQuery {
         from: Option<String>,
         to: Option<String>,
         version: Option<String>,
-    ) -> Result<MunicipalityView> {
+    ) -> Result<std::sync::Arc<MunicipalityView>> {
         let state = ctx.state().clone();
         let caller = ctx.caller().clone();
         let query = MunicipalityQuery {

@@ -134,7 +134,7 @@ pub async fn aggregate(
     Ok(respond(
         &req,
         q.format.as_deref(),
-        &view,
+        &*view,
         views::csv::aggregate,
     ))
 }
@@ -186,7 +186,12 @@ pub async fn trend(
         .db
         .run(move |conn| views::trend::trend_view(conn, &ViewContext::new(&s, &caller), &query))
         .await?;
-    Ok(respond(&req, q.format.as_deref(), &view, views::csv::trend))
+    Ok(respond(
+        &req,
+        q.format.as_deref(),
+        &*view,
+        views::csv::trend,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -237,7 +242,7 @@ pub async fn benchmark(
     Ok(respond(
         &req,
         q.format.as_deref(),
-        &view,
+        &*view,
         views::csv::benchmark,
     ))
 }
@@ -281,7 +286,7 @@ pub async fn completeness(
     Ok(respond(
         &req,
         q.format.as_deref(),
-        &view,
+        &*view,
         views::csv::completeness,
     ))
 }
@@ -325,7 +330,7 @@ pub async fn municipalities(
     Ok(respond(
         &req,
         q.format.as_deref(),
-        &view,
+        &*view,
         views::csv::municipalities,
     ))
 }

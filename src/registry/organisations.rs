@@ -444,7 +444,7 @@ pub fn update(
             diesel::delete(om::table.filter(om::organisation_id.eq(id))).execute(conn)?;
             insert_served(conn, id, served)?;
         }
-        Ok(())
+        crate::db::bump_data_version(conn)
     })?;
     get(conn, reference, id)
 }
@@ -600,6 +600,7 @@ pub fn refresh_provides_help(conn: &mut DbConn, organisation_id: i64) -> AppResu
                 organisations::provides_help_share.eq(share),
             ))
             .execute(conn)?;
+        crate::db::bump_data_version(conn)?;
     }
     Ok(())
 }

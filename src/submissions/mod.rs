@@ -8,7 +8,7 @@
 
 pub mod input;
 pub mod personal;
-mod store;
+pub(crate) mod store;
 pub mod validate;
 
 use std::collections::{BTreeMap, HashMap};

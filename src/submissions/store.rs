@@ -135,7 +135,7 @@ pub(crate) fn set_counted(
     diesel::update(submissions::table.find(submission_id))
         .set(submissions::counted_revision_id.eq(new))
         .execute(conn)?;
-    Ok(())
+    crate::db::bump_data_version(conn)
 }
 
 /// The organisation's latest counted figure per (indicator, municipality) of the same period

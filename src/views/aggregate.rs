@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{
     Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate,
-    by_organisation, combine_units, fetch, load_organisations, resolve_indicator, rollup,
+    by_organisation, combine_units, fetch_summed, resolve_indicator, rollup,
 };
 use crate::db::DbConn;
 use crate::error::AppResult;
@@ -101,14 +101,30 @@ pub fn aggregate_view(
     conn: &mut DbConn,
     ctx: &ViewContext<'_>,
     q: &AggregateQuery,
+) -> AppResult<std::sync::Arc<AggregateView>> {
+    ctx.cached(conn, "aggregate", q, |conn| compute(conn, ctx, q))
+}
+
+fn compute(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    q: &AggregateQuery,
 ) -> AppResult<AggregateView> {
-    let (catalogue, reference, audience, t) =
-        (ctx.catalogue, ctx.reference, ctx.audience, ctx.thresholds);
+    let (catalogue, audience, t) = (ctx.catalogue, ctx.audience, ctx.thresholds);
     let (ind, versions) = resolve_indicator(catalogue, &q.indicator, q.version.as_deref())?;
     let first = *q.units.first().expect("units");
     let last = *q.units.last().expect("units");
-    let rows = fetch(conn, &ind.code, &versions, first.start(), last.end())?;
-    let orgs = load_organisations(conn, reference)?;
+    let single = q.units.len() == 1;
+    let rows = fetch_summed(
+        conn,
+        ind.kind,
+        &ind.code,
+        &versions,
+        first.start(),
+        last.end(),
+        single,
+    )?;
+    let orgs = ctx.organisations(conn)?;
     let groups = members_by_group(ind.kind, &rows, &q.units, &orgs, &q.group_by, &q.filter);
     // The total counts every organisation once (over the whole span).
     let total_members: Vec<Member> = if q.group_by.contains(&GroupDim::Year) {

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::aggregate::members_by_group;
 use super::{
-    Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate, fetch,
-    load_organisations, resolve_indicator, stats,
+    Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate,
+    fetch_summed, resolve_indicator, stats,
 };
 use crate::catalogue::Direction;
 use crate::db::DbConn;
@@ -58,9 +58,16 @@ pub fn benchmark_view(
     conn: &mut DbConn,
     ctx: &ViewContext<'_>,
     q: &BenchmarkQuery,
+) -> AppResult<std::sync::Arc<BenchmarkView>> {
+    ctx.cached(conn, "benchmark", q, |conn| compute(conn, ctx, q))
+}
+
+fn compute(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    q: &BenchmarkQuery,
 ) -> AppResult<BenchmarkView> {
-    let (catalogue, reference, audience, t) =
-        (ctx.catalogue, ctx.reference, ctx.audience, ctx.thresholds);
+    let (catalogue, audience, t) = (ctx.catalogue, ctx.audience, ctx.thresholds);
     let (ind, versions) = resolve_indicator(catalogue, &q.indicator, q.version.as_deref())?;
     if q.peers.contains(&GroupDim::Year) {
         return Err(AppError::validation(
@@ -71,8 +78,17 @@ pub fn benchmark_view(
     }
     let first = *q.units.first().expect("units");
     let last = *q.units.last().expect("units");
-    let rows = fetch(conn, &ind.code, &versions, first.start(), last.end())?;
-    let orgs = load_organisations(conn, reference)?;
+    let single = q.units.len() == 1;
+    let rows = fetch_summed(
+        conn,
+        ind.kind,
+        &ind.code,
+        &versions,
+        first.start(),
+        last.end(),
+        single,
+    )?;
+    let orgs = ctx.organisations(conn)?;
     let org = orgs
         .get(&q.organisation)
         .ok_or_else(|| AppError::not_found("organisation", q.organisation))?;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{Audience, ViewContext, load_organisations};
+use super::{Audience, ViewContext};
 use crate::db::DbConn;
 use crate::db::schema::figures;
 use crate::error::AppResult;
@@ -70,8 +70,16 @@ pub fn completeness_view(
     conn: &mut DbConn,
     ctx: &ViewContext<'_>,
     q: &CompletenessQuery,
+) -> AppResult<std::sync::Arc<CompletenessView>> {
+    ctx.cached(conn, "completeness", q, |conn| compute(conn, ctx, q))
+}
+
+fn compute(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    q: &CompletenessQuery,
 ) -> AppResult<CompletenessView> {
-    let (catalogue, reference, audience) = (ctx.catalogue, ctx.reference, ctx.audience);
+    let (catalogue, audience) = (ctx.catalogue, ctx.audience);
     let (period, version, team_type) = (q.period, q.version.as_deref(), q.team_type);
     let v = catalogue.resolve_version(version, "version")?;
     let reported: BTreeSet<(i64, String)> = figures::table
@@ -83,7 +91,7 @@ pub fn completeness_view(
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
-    let orgs = load_organisations(conn, reference)?;
+    let orgs = ctx.organisations(conn)?;
     let mut considered: Vec<&super::OrgInfo> = orgs
         .values()
         .filter(|o| o.active && team_type.is_none_or(|t| t == o.team_type))

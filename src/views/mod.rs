@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 pub mod benchmark;
+pub mod cache;
 pub mod completeness;
 pub mod csv;
 pub mod municipalities;
@@ -275,21 +276,20 @@ pub fn load_organisations(
         .collect()
 }
 
-/// A counted figure as views read it.
+/// Counted figures as views read them: one figure, or (for views that do not need the
+/// municipality) the figures of one organisation and period summed by the database.
 #[derive(Debug, Clone)]
 pub struct ViewRow {
     pub organisation: i64,
     pub period_type: PeriodType,
+    /// The (last) period start behind the row.
     pub start: NaiveDate,
+    /// How many distinct periods of `period_type` the row sums (1 unless summed per type).
+    pub periods: u32,
     pub municipality: Option<String>,
-    pub value: Option<f64>,
-    pub numerator: Option<i64>,
-    pub denominator: Option<i64>,
-    pub respondents: Option<i64>,
-    pub cases: Option<i64>,
+    pub acc: Acc,
     pub published: bool,
 }
-
 /// The indicator a view is about, as shown in responses.
 #[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -355,9 +355,10 @@ pub fn resolve_indicator<'a>(
     Ok((ind, versions))
 }
 
-/// Counted figures of one indicator with periods inside `[from, to]`.
+/// Counted figures of one indicator with periods inside `[from, to]`, one row per figure.
 pub fn fetch(
     conn: &mut DbConn,
+    kind: Kind,
     indicator: &str,
     versions: &[String],
     from: NaiveDate,
@@ -398,18 +399,135 @@ pub fn fetch(
     rows.into_iter()
         .map(
             |(org, pt, start, muni, value, num, den, resp, cases, publication)| {
+                let mut acc = Acc::default();
+                acc.add_figure(kind, value, num, den, resp, cases);
                 Ok(ViewRow {
                     organisation: org,
-                    period_type: PeriodType::parse(&pt)
-                        .ok_or_else(|| AppError::internal(format!("period type {pt}")))?,
+                    period_type: period_type(&pt)?,
                     start,
+                    periods: 1,
                     municipality: muni,
-                    value,
-                    numerator: num,
-                    denominator: den,
-                    respondents: resp,
-                    cases,
+                    acc,
                     published: publication == "openbaar",
+                })
+            },
+        )
+        .collect()
+}
+
+fn period_type(s: &str) -> AppResult<PeriodType> {
+    PeriodType::parse(s).ok_or_else(|| AppError::internal(format!("period type {s}")))
+}
+
+/// Like [`fetch`], but summed by the database per organisation and period, or, when
+/// `per_type` (one period unit, and a kind that does not take the last value), per organisation
+/// and period type: what aggregates, trends and benchmarks need, with far fewer rows to move.
+pub fn fetch_summed(
+    conn: &mut DbConn,
+    kind: Kind,
+    indicator: &str,
+    versions: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+    per_type: bool,
+) -> AppResult<Vec<ViewRow>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Date, Double, Nullable, Text};
+    type Row = (
+        i64,
+        String,
+        NaiveDate,
+        i64,
+        Option<f64>,
+        Option<i64>,
+        Option<i64>,
+        Option<f64>,
+        Option<i64>,
+        Option<f64>,
+        Option<i64>,
+        Option<String>,
+        i64,
+    );
+    let sums = (
+        sql::<Nullable<Double>>("SUM(value)"),
+        sql::<Nullable<BigInt>>("CAST(SUM(numerator) AS BIGINT)"),
+        sql::<Nullable<BigInt>>("CAST(SUM(denominator) AS BIGINT)"),
+        sql::<Nullable<Double>>("SUM(value * respondents)"),
+        sql::<Nullable<BigInt>>("CAST(SUM(respondents) AS BIGINT)"),
+        sql::<Nullable<Double>>("SUM(value * cases)"),
+        sql::<Nullable<BigInt>>("CAST(SUM(cases) AS BIGINT)"),
+        sql::<Nullable<Text>>("MIN(publication)"),
+        sql::<BigInt>("COUNT(*)"),
+    );
+    let base = figures::table
+        .filter(figures::counted.eq(true))
+        .filter(figures::indicator.eq(indicator))
+        .filter(figures::period_start.ge(from))
+        .filter(figures::period_start.le(to))
+        .filter(figures::period_end.le(to))
+        .filter(figures::catalogue_version.eq_any(versions));
+    let rows: Vec<Row> = if per_type && !matches!(kind, Kind::Stock | Kind::Amount) {
+        base.group_by((figures::organisation_id, figures::period_type))
+            .select((
+                figures::organisation_id,
+                figures::period_type,
+                sql::<Date>("MAX(period_start)"),
+                // Only flows need to know whether every sub-period is there.
+                sql::<BigInt>(if kind == Kind::Flow {
+                    "COUNT(DISTINCT period_start)"
+                } else {
+                    "CAST(1 AS BIGINT)"
+                }),
+                sums,
+            ))
+            .load::<(i64, String, NaiveDate, i64, _)>(conn)?
+            .into_iter()
+            .map(|(o, t, s, p, (a, b, c, d, e, f, g, h, i))| {
+                (o, t, s, p, a, b, c, d, e, f, g, h, i)
+            })
+            .collect()
+    } else {
+        base.group_by((
+            figures::organisation_id,
+            figures::period_type,
+            figures::period_start,
+        ))
+        .select((
+            figures::organisation_id,
+            figures::period_type,
+            figures::period_start,
+            sql::<BigInt>("CAST(1 AS BIGINT)"),
+            sums,
+        ))
+        .load::<(i64, String, NaiveDate, i64, _)>(conn)?
+        .into_iter()
+        .map(|(o, t, s, p, (a, b, c, d, e, f, g, h, i))| (o, t, s, p, a, b, c, d, e, f, g, h, i))
+        .collect()
+    };
+    rows.into_iter()
+        .map(
+            |(org, pt, start, periods, sum, num, den, wr, resp, wc, cases, min_pub, n)| {
+                let (weighted, weight) = match kind {
+                    Kind::Survey => (wr.unwrap_or(0.0), resp.unwrap_or(0)),
+                    Kind::MeanDuration => (wc.unwrap_or(0.0), cases.unwrap_or(0)),
+                    _ => (0.0, 0),
+                };
+                Ok(ViewRow {
+                    organisation: org,
+                    period_type: period_type(&pt)?,
+                    start,
+                    periods: periods.max(1) as u32,
+                    municipality: None,
+                    acc: Acc {
+                        sum: sum.unwrap_or(0.0),
+                        numerator: num.unwrap_or(0),
+                        denominator: den.unwrap_or(0),
+                        weighted,
+                        weight,
+                        figures: n.max(0) as usize,
+                    },
+                    // 'associatie' < 'openbaar': the minimum is 'openbaar' only if all are.
+                    published: min_pub.as_deref() == Some("openbaar"),
                 })
             },
         )
@@ -459,11 +577,9 @@ pub fn rollup(kind: Kind, rows: &[&ViewRow], unit: Period) -> Option<Cell> {
             .collect();
         match kind {
             Kind::Flow => {
-                let mut starts: Vec<NaiveDate> = of_type.iter().map(|r| r.start).collect();
-                starts.sort();
-                starts.dedup();
-                let needed = (unit.kind.months() / sub.months()) as usize;
-                if starts.len() < needed {
+                // Rows of one key hold distinct periods (or count them when summed per type).
+                let covered: u32 = of_type.iter().map(|r| r.periods).sum();
+                if covered < unit.kind.months() / sub.months() {
                     return None;
                 }
                 of_type
@@ -480,14 +596,7 @@ pub fn rollup(kind: Kind, rows: &[&ViewRow], unit: Period) -> Option<Cell> {
         ..Default::default()
     };
     for r in chosen {
-        cell.acc.add_figure(
-            kind,
-            r.value,
-            r.numerator,
-            r.denominator,
-            r.respondents,
-            r.cases,
-        );
+        cell.acc.merge(&r.acc);
         cell.published &= r.published;
         cell.last_start = cell.last_start.max(Some(r.start));
     }
@@ -691,6 +800,7 @@ pub struct ViewContext<'a> {
     pub reference: &'a Reference,
     pub audience: Audience,
     pub thresholds: Thresholds,
+    pub cache: &'a cache::ViewCache,
 }
 
 impl<'a> ViewContext<'a> {
@@ -704,6 +814,33 @@ impl<'a> ViewContext<'a> {
                 min_organisations: v.min_organisations.max(1),
                 min_respondents: v.min_respondents.max(0),
             },
+            cache: &state.view_cache,
         }
+    }
+
+    /// A view for this audience, from the cache at the current data version or computed.
+    pub fn cached<T, Q>(
+        &self,
+        conn: &mut DbConn,
+        view: &str,
+        query: &Q,
+        compute: impl FnOnce(&mut DbConn) -> AppResult<T>,
+    ) -> AppResult<std::sync::Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        Q: std::fmt::Debug,
+    {
+        let key = format!("{view}|{:?}|{:?}", self.audience, query);
+        self.cache.get_or_compute(conn, key, compute)
+    }
+
+    /// The organisations, cached per data version (their characteristics are part of it),
+    /// also when the view cache is off.
+    pub fn organisations(
+        &self,
+        conn: &mut DbConn,
+    ) -> AppResult<std::sync::Arc<HashMap<i64, OrgInfo>>> {
+        self.cache
+            .organisations(conn, |conn| load_organisations(conn, self.reference))
     }
 }

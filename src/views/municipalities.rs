@@ -54,13 +54,21 @@ pub fn municipality_view(
     conn: &mut DbConn,
     ctx: &ViewContext<'_>,
     q: &MunicipalityQuery,
+) -> AppResult<std::sync::Arc<MunicipalityView>> {
+    ctx.cached(conn, "municipalities", q, |conn| compute(conn, ctx, q))
+}
+
+fn compute(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    q: &MunicipalityQuery,
 ) -> AppResult<MunicipalityView> {
     let (catalogue, reference, audience, t) =
         (ctx.catalogue, ctx.reference, ctx.audience, ctx.thresholds);
     let (indicator, version, units) = (q.indicator.as_str(), q.version.as_deref(), &q.units[..]);
     let (ind, versions) = resolve_indicator(catalogue, indicator, version)?;
     let (from, to) = (units[0].start(), units[units.len() - 1].end());
-    let rows = fetch(conn, &ind.code, &versions, from, to)?;
+    let rows = fetch(conn, ind.kind, &ind.code, &versions, from, to)?;
     let served: Vec<(i64, String, NaiveDate, Option<NaiveDate>)> = om::table
         .select((
             om::organisation_id,

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::aggregate::members_by_group;
 use super::{
-    Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate, fetch,
-    load_organisations, resolve_indicator,
+    Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate,
+    fetch_summed, resolve_indicator,
 };
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -76,9 +76,12 @@ pub fn trend_view(
     conn: &mut DbConn,
     ctx: &ViewContext<'_>,
     q: &TrendQuery,
-) -> AppResult<TrendView> {
-    let (catalogue, reference, audience, t) =
-        (ctx.catalogue, ctx.reference, ctx.audience, ctx.thresholds);
+) -> AppResult<std::sync::Arc<TrendView>> {
+    ctx.cached(conn, "trend", q, |conn| compute(conn, ctx, q))
+}
+
+fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResult<TrendView> {
+    let (catalogue, audience, t) = (ctx.catalogue, ctx.audience, ctx.thresholds);
     if q.group_by.contains(&GroupDim::Year) {
         return Err(AppError::validation(
             "groupBy",
@@ -96,14 +99,16 @@ pub fn trend_view(
         ));
     }
     let (ind, versions) = resolve_indicator(catalogue, &q.indicator, q.version.as_deref())?;
-    let rows = fetch(
+    let rows = fetch_summed(
         conn,
+        ind.kind,
         &ind.code,
         &versions,
         units[0].start(),
         units[units.len() - 1].end(),
+        false,
     )?;
-    let orgs = load_organisations(conn, reference)?;
+    let orgs = ctx.organisations(conn)?;
     let mut dims = q.group_by.clone();
     dims.push(GroupDim::Year);
     let mut groups = members_by_group(ind.kind, &rows, &units, &orgs, &dims, &q.filter);

@@ -7,6 +7,7 @@ mod auth;
 mod catalogue;
 mod contract;
 mod crash;
+mod demo;
 mod foundation;
 mod matrix;
 mod registry;

@@ -1,0 +1,812 @@
+//! `basisset bench`: the performance benchmarks behind BENCHMARKS.md, measured against the real
+//! service (started in-process on a loopback port, as many workers as cores) and the real
+//! database, with the load generator in the same process.
+//!
+//! - views: the demo data set at national scale; median latency of grouped aggregates against
+//!   the equivalent hand-written SQL (pooled value, organisations, quartiles per group) run on
+//!   the same database in the same run; throughput with N concurrent keep-alive clients.
+//! - ingest: one 10,000-figure submission validated and stored; sustained ingest through the
+//!   API against a raw COPY of the same rows into the same table.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::app::{self, AppState};
+use crate::auth::{Caller, Role, clients};
+use crate::catalogue::Kind;
+use crate::config::{BenchArgs, BenchKind, GlobalArgs, ServeArgs};
+use crate::db::{Backend, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::period::PeriodType;
+use crate::registry::organisations::{self, NewOrganisation, ServedMunicipalityInput};
+use crate::registry::{OrgForm, TeamType};
+
+/// A keep-alive HTTP/1.1 client, enough for benchmarking our own server.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    host: String,
+}
+
+impl Client {
+    pub fn connect(addr: &str) -> std::io::Result<Client> {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        Ok(Client {
+            reader: BufReader::new(s.try_clone()?),
+            writer: s,
+            host: addr.to_owned(),
+        })
+    }
+
+    /// Send a request and read the whole response; returns (status, body).
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+            self.host,
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(k);
+            head.push_str(": ");
+            head.push_str(v);
+            head.push_str("\r\n");
+        }
+        head.push_str("\r\n");
+        self.writer.write_all(head.as_bytes())?;
+        self.writer.write_all(body)?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line)?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.reader.read_exact(&mut body)?;
+        Ok((status, body))
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Start the service in-process on a free loopback port.
+fn start_server(state: AppState, workers: usize) -> (String, actix_web::dev::ServerHandle) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let sys = actix_web::rt::System::new();
+        sys.block_on(async move {
+            let server = actix_web::HttpServer::new(move || crate::http::app(state.clone()))
+                .workers(workers)
+                .bind("127.0.0.1:0")
+                .expect("bind");
+            let addr = server.addrs()[0].to_string();
+            let server = server.run();
+            tx.send((addr, server.handle())).expect("send");
+            let _ = server.await;
+        });
+    });
+    rx.recv().expect("server started")
+}
+
+pub fn run(global: &GlobalArgs, args: &BenchArgs) -> AppResult<()> {
+    let db = app::connect(global)?;
+    let mut config = ServeArgs::defaults();
+    config.auth.jwt_keys = Some(
+        serde_json::to_string(&crate::auth::keys::generate("EdDSA")?)
+            .map_err(|e| AppError::internal(e.to_string()))?,
+    );
+    config.views.min_organisations = 3;
+    let mut uncached = config.clone();
+    uncached.views.view_cache_entries = 0;
+    let (state, _) = app::build_state(db.clone(), config)?;
+    let (state_uncached, _) = app::build_state(db.clone(), uncached)?;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    println!("# basisset benchmark");
+    println!();
+    println!("- database: {}", db.target().redacted());
+    println!("- cores: {cores}; server workers: {cores}; load generator in the same process");
+    if let Some(v) = server_version(&mut *db.get()?) {
+        println!("- database server: {v}");
+    }
+    println!();
+    if matches!(args.which, BenchKind::Views | BenchKind::All) {
+        views(&state, &state_uncached, args, cores)?;
+    }
+    if matches!(args.which, BenchKind::Ingest | BenchKind::All) {
+        ingest(&state, args, cores)?;
+    }
+    Ok(())
+}
+
+fn server_version(conn: &mut DbConn) -> Option<String> {
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let sql = match conn.backend() {
+        Backend::Postgres => "SELECT version() AS v",
+        Backend::Sqlite => "SELECT 'SQLite ' || sqlite_version() AS v",
+    };
+    diesel::sql_query(sql)
+        .load::<V>(conn)
+        .ok()
+        .and_then(|mut v| v.pop())
+        .map(|v| v.v)
+}
+
+/// One benchmarked view query and its hand-written SQL equivalent.
+struct Case {
+    name: &'static str,
+    path: String,
+    sql: String,
+}
+
+/// The hand-written equivalent of a grouped aggregate: per organisation, then per group the
+/// pooled value, the number of organisations and the quartiles of per-organisation values.
+fn equivalent_sql(indicator: &str, kind: Kind, from: &str, to: &str, group: &str) -> String {
+    let (per_org, pooled) = match kind {
+        Kind::Ratio => (
+            "SUM(f.numerator)::float8 AS a, SUM(f.denominator)::float8 AS b",
+            "100.0 * SUM(a) / NULLIF(SUM(b), 0)",
+        ),
+        Kind::Survey => (
+            "SUM(f.value * f.respondents) AS a, SUM(f.respondents)::float8 AS b",
+            "SUM(a) / NULLIF(SUM(b), 0)",
+        ),
+        Kind::MeanDuration => (
+            "SUM(f.value * f.cases) AS a, SUM(f.cases)::float8 AS b",
+            "SUM(a) / NULLIF(SUM(b), 0)",
+        ),
+        _ => ("SUM(f.value) AS a, 1.0::float8 AS b", "SUM(a)"),
+    };
+    let org_value = match kind {
+        Kind::Ratio => "100.0 * a / NULLIF(b, 0)",
+        Kind::Survey | Kind::MeanDuration => "a / NULLIF(b, 0)",
+        _ => "a",
+    };
+    format!(
+        "WITH per_org AS (
+           SELECT f.organisation_id, {per_org}
+           FROM figures f
+           WHERE f.counted AND f.indicator = '{indicator}'
+             AND f.period_start >= '{from}' AND f.period_start <= '{to}' AND f.period_end <= '{to}'
+           GROUP BY f.organisation_id)
+         SELECT o.{group} AS grp, {pooled} AS value, COUNT(*) AS organisations,
+                percentile_cont(0.25) WITHIN GROUP (ORDER BY {org_value}) AS q1,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY {org_value}) AS median,
+                percentile_cont(0.75) WITHIN GROUP (ORDER BY {org_value}) AS q3
+         FROM per_org JOIN organisations o ON o.id = per_org.organisation_id
+         GROUP BY o.{group}"
+    )
+}
+
+fn run_sql(conn: &mut DbConn, sql: &str) -> AppResult<usize> {
+    #[derive(QueryableByName)]
+    #[allow(dead_code)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        grp: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        value: Option<f64>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        organisations: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        q1: Option<f64>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        median: Option<f64>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        q3: Option<f64>,
+    }
+    Ok(diesel::sql_query(sql).load::<Row>(conn)?.len())
+}
+
+fn truncated(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.chars().take(400).collect()
+}
+
+/// Median latency of `rounds` sequential requests after a warm-up.
+fn latency(client: &mut Client, path: &str, rounds: usize) -> AppResult<f64> {
+    let io = |e: std::io::Error| AppError::internal(e.to_string());
+    for _ in 0..rounds / 5 {
+        client.request("GET", path, &[], b"").map_err(io)?;
+    }
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let (status, body) = client.request("GET", path, &[], b"").map_err(io)?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            return Err(AppError::internal(format!(
+                "{path}: {status} {}",
+                truncated(&body)
+            )));
+        }
+    }
+    Ok(median(&mut times))
+}
+
+/// Requests per second with `clients` keep-alive clients cycling through `paths`.
+fn throughput(addr: &str, paths: &[String], clients: usize, seconds: u64) -> (f64, u64, Vec<f64>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let paths: Arc<Vec<String>> = Arc::new(paths.to_vec());
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|i| {
+            let (stop, errors, paths, addr) =
+                (stop.clone(), errors.clone(), paths.clone(), addr.to_owned());
+            std::thread::spawn(move || {
+                let mut lat = Vec::new();
+                let Ok(mut c) = Client::connect(&addr) else {
+                    return lat;
+                };
+                let mut k = i;
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    match c.request("GET", &paths[k % paths.len()], &[], b"") {
+                        Ok((200, _)) => lat.push(t.elapsed().as_secs_f64() * 1000.0),
+                        _ => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    k += 1;
+                }
+                lat
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds.max(1)));
+    stop.store(true, Ordering::Relaxed);
+    let lat: Vec<f64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap_or_default())
+        .collect();
+    let rate = lat.len() as f64 / started.elapsed().as_secs_f64();
+    (rate, errors.load(Ordering::Relaxed), lat)
+}
+
+fn views(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> {
+    let mut conn = state.db.get()?;
+    let figures: i64 = crate::db::schema::figures::table
+        .count()
+        .get_result(&mut conn)?;
+    if figures < 600_000 {
+        let orgs: i64 = crate::db::schema::organisations::table
+            .count()
+            .get_result(&mut conn)?;
+        if orgs > 0 {
+            return Err(AppError::conflict(
+                "DATABASE_NOT_EMPTY",
+                "the view benchmark needs the demo data set in an otherwise empty database",
+            ));
+        }
+        let t = Instant::now();
+        let report = crate::demo::seed(
+            &mut conn,
+            &state.catalogue,
+            &state.reference,
+            &crate::demo::DemoOptions::new(args.organisations, 2017, None, 2022),
+        )?;
+        // Let the planner know the new data, as autovacuum would in production.
+        let analyze = match conn.backend() {
+            Backend::Postgres => "VACUUM ANALYZE",
+            Backend::Sqlite => "ANALYZE",
+        };
+        diesel::sql_query(analyze).execute(&mut conn)?;
+        println!(
+            "Seeded the demo data set: {} organisations, {} submissions, {} figures in {:.1} s \
+             (then {analyze}).\n",
+            report.organisations,
+            report.submissions,
+            report.figures,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let figures: i64 = crate::db::schema::figures::table
+        .count()
+        .get_result(&mut conn)?;
+    println!("## Views ({figures} figures)\n");
+    let backend = conn.backend();
+    let year = chrono::Datelike::year(&chrono::Utc::now().date_naive()) - 2;
+    let cases = [
+        (
+            "survey, one year, by team type",
+            "cev_helpend",
+            Kind::Survey,
+            "teamType",
+            "team_type",
+        ),
+        (
+            "ratio, one year, by provides-help",
+            "jeugd_trajecten_crisis",
+            Kind::Ratio,
+            "providesHelp",
+            "provides_help",
+        ),
+        (
+            "flow rolled up from quarters, by organisation form",
+            "nieuwe_aanmeldingen",
+            Kind::Flow,
+            "orgForm",
+            "org_form",
+        ),
+        (
+            "mean duration from quarters, by team type",
+            "wachttijd_dagen",
+            Kind::MeanDuration,
+            "teamType",
+            "team_type",
+        ),
+    ]
+    .map(|(name, ind, kind, dim, col)| Case {
+        name,
+        path: format!("/api/v1/views/aggregate?indicator={ind}&period={year}&groupBy={dim}"),
+        sql: equivalent_sql(
+            ind,
+            kind,
+            &format!("{year}-01-01"),
+            &format!("{year}-12-31"),
+            col,
+        ),
+    });
+    let (addr_cold, handle_cold) = start_server(uncached.clone(), cores);
+    let (addr, handle) = start_server(state.clone(), cores);
+    let io = |e: std::io::Error| AppError::internal(e.to_string());
+    let mut cold = Client::connect(&addr_cold).map_err(io)?;
+    let mut warm = Client::connect(&addr).map_err(io)?;
+    let rounds = args.rounds.max(5);
+    println!(
+        "Median latency of {rounds} sequential requests per query (after a warm-up), ms. \
+         \"computed\": view cache off (every request reads and pools the figures); \
+         \"cached\": the default (one data-version check per request, results reused until \
+         anything changes).\n"
+    );
+    println!("| query | hand-written SQL | service, computed | ratio | service, cached | ratio |");
+    println!("|---|---|---|---|---|---|");
+    let (mut worst_cold, mut worst_warm): (f64, f64) = (0.0, 0.0);
+    for case in &cases {
+        let s_cold = latency(&mut cold, &case.path, rounds)?;
+        let s_warm = latency(&mut warm, &case.path, rounds)?;
+        if backend == Backend::Postgres {
+            for _ in 0..rounds / 5 {
+                run_sql(&mut conn, &case.sql)?;
+            }
+            let mut sql = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                let t = Instant::now();
+                run_sql(&mut conn, &case.sql)?;
+                sql.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            let q = median(&mut sql);
+            worst_cold = worst_cold.max(s_cold / q);
+            worst_warm = worst_warm.max(s_warm / q);
+            println!(
+                "| {} | {q:.2} | {s_cold:.2} | {:.2} | {s_warm:.2} | {:.2} |",
+                case.name,
+                s_cold / q,
+                s_warm / q
+            );
+        } else {
+            println!(
+                "| {} | (PostgreSQL only) | {s_cold:.2} | | {s_warm:.2} | |",
+                case.name
+            );
+        }
+    }
+    if backend == Backend::Postgres {
+        println!(
+            "\nWorst ratio to the hand-written SQL: computed {worst_cold:.2}, cached {worst_warm:.2} \
+             (target: at most 1.5).\n"
+        );
+    }
+    let paths: Vec<String> = cases.iter().map(|c| c.path.clone()).collect();
+    let clients = args.clients.max(1);
+    println!(
+        "Throughput, {clients} concurrent keep-alive clients cycling through the four queries:\n"
+    );
+    println!("| service | requests/s | errors | median ms | p95 ms | p99 ms |");
+    println!("|---|---|---|---|---|---|");
+    for (label, address) in [
+        ("cached (default)", &addr),
+        ("computed (cache off)", &addr_cold),
+    ] {
+        let (rate, errors, mut lat) = throughput(address, &paths, clients, args.seconds);
+        println!(
+            "| {label} | **{rate:.0}** | {errors} | {:.2} | {:.2} | {:.2} |",
+            median(&mut lat),
+            pct(&mut lat, 0.95),
+            pct(&mut lat, 0.99)
+        );
+    }
+    println!("\nTarget: at least 1,000 requests/s.\n");
+    actix_web::rt::System::new().block_on(async {
+        handle.stop(true).await;
+        handle_cold.stop(true).await;
+    });
+    Ok(())
+}
+
+fn ingest(state: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> {
+    let mut conn = state.db.get()?;
+    let reference = state.reference.clone();
+    let codes: Vec<String> = reference
+        .list(None, None)?
+        .iter()
+        .take(250)
+        .map(|m| m.code.clone())
+        .collect();
+    let per_muni = args.figures.div_ceil(codes.len()).max(1);
+    let indicators: Vec<&crate::catalogue::Indicator> = state
+        .catalogue
+        .current()
+        .indicators
+        .iter()
+        .filter(|i| {
+            i.allows_period(PeriodType::Year) && i.applies_to(TeamType::Integraal) && !i.retired
+        })
+        .take(per_muni)
+        .collect();
+    let muni_count = args.figures.div_ceil(indicators.len()).min(codes.len());
+    let codes = &codes[..muni_count];
+    let org = organisations::create(
+        &mut conn,
+        &reference,
+        &Caller::System,
+        NewOrganisation {
+            name: format!("Benchmark regio {}", chrono::Utc::now().timestamp()),
+            kvk: None,
+            team_type: TeamType::Integraal,
+            org_form: OrgForm::Netwerk,
+            self_registration: true,
+            provides_help_declared: None,
+            municipalities: codes
+                .iter()
+                .map(|c| ServedMunicipalityInput {
+                    code: c.clone(),
+                    valid_from: None,
+                    valid_to: None,
+                })
+                .collect(),
+            primary_municipality: None,
+        },
+    )?;
+    let creds = clients::create(
+        &mut conn,
+        &Caller::System,
+        clients::NewClient {
+            name: "benchmark".into(),
+            role: Role::Team,
+            organisation_id: Some(org.id),
+        },
+    )?;
+    let mut figures = Vec::with_capacity(args.figures);
+    'outer: for c in codes {
+        for i in &indicators {
+            if figures.len() == args.figures {
+                break 'outer;
+            }
+            let mut rng = crate::demo::Rng::new(figures.len() as u64);
+            let v = match i.kind {
+                Kind::Flow | Kind::Stock => {
+                    json!({"indicator": i.code, "municipality": c, "value": 10 + rng.below(90)})
+                }
+                Kind::Amount => json!({"indicator": i.code, "municipality": c, "value": 2.5}),
+                Kind::Ratio => {
+                    json!({"indicator": i.code, "municipality": c, "numerator": 3, "denominator": 10 + rng.below(90)})
+                }
+                Kind::Survey => {
+                    json!({"indicator": i.code, "municipality": c, "value": 70, "respondents": 100})
+                }
+                Kind::MeanDuration => {
+                    json!({"indicator": i.code, "municipality": c, "value": 12.5, "cases": 50})
+                }
+            };
+            figures.push(v);
+        }
+    }
+    let n = figures.len();
+    let last_year = chrono::Datelike::year(&chrono::Utc::now().date_naive()) - 1;
+    let bodies: Vec<Vec<u8>> = (2015..=last_year)
+        .map(|y| {
+            json!({"period": y.to_string(), "figures": figures})
+                .to_string()
+                .into_bytes()
+        })
+        .collect();
+    println!(
+        "## Ingest ({n} figures per submission, {} bytes of JSON)\n",
+        bodies[0].len()
+    );
+    let (addr, handle) = start_server(state.clone(), cores);
+    let mut client = Client::connect(&addr).map_err(|e| AppError::internal(e.to_string()))?;
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        creds.client_id, creds.client_secret
+    );
+    let (status, body) = client
+        .request(
+            "POST",
+            "/oauth/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            form.as_bytes(),
+        )
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    if status != 200 {
+        return Err(AppError::internal(format!(
+            "token: {status} {}",
+            truncated(&body)
+        )));
+    }
+    let token: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| AppError::internal(e.to_string()))?;
+    let auth = format!(
+        "Bearer {}",
+        token["access_token"].as_str().unwrap_or_default()
+    );
+    let path = format!("/api/v1/organisations/{}/submissions", org.id);
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    // Single submissions, one after another.
+    let mut single = Vec::new();
+    for body in bodies.iter().take(5) {
+        let t = Instant::now();
+        let (status, out) = client
+            .request("POST", &path, &headers, body)
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        single.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 201 {
+            return Err(AppError::internal(format!(
+                "post: {status} {}",
+                truncated(&out)
+            )));
+        }
+    }
+    let worst = single.iter().cloned().fold(0.0, f64::max);
+    println!(
+        "One submission of {n} figures, validated and stored (HTTP, JSON, validation, plausibility, \
+         one transaction): median {:.0} ms, slowest {worst:.0} ms of 5. Target: under 1,000 ms.\n",
+        median(&mut single)
+    );
+    // Sustained: as many clients as cores, each posting submissions back to back.
+    let stop = Arc::new(AtomicBool::new(false));
+    let stored = Arc::new(AtomicU64::new(0));
+    let bodies = Arc::new(bodies);
+    let mut threads = Vec::new();
+    let started = Instant::now();
+    for i in 0..cores {
+        let (stop, stored, bodies, addr, path, auth) = (
+            stop.clone(),
+            stored.clone(),
+            bodies.clone(),
+            addr.clone(),
+            path.clone(),
+            auth.clone(),
+        );
+        threads.push(std::thread::spawn(move || {
+            let Ok(mut c) = Client::connect(&addr) else {
+                return;
+            };
+            let mut k = i;
+            while !stop.load(Ordering::Relaxed) {
+                let h = [
+                    ("Authorization", auth.as_str()),
+                    ("Content-Type", "application/json"),
+                ];
+                if let Ok((201, _)) = c.request("POST", &path, &h, &bodies[k % bodies.len()]) {
+                    stored.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                k += cores;
+            }
+        }));
+    }
+    std::thread::sleep(Duration::from_secs(args.seconds.max(1)));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    let api_rate = stored.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    actix_web::rt::System::new().block_on(handle.stop(true));
+    // Raw COPY of the same rows into the same table, one transaction per submission's rows.
+    let copy_rate = raw_copy_rate(&state.db, org.id, n, args.seconds, cores)?;
+    println!("| path | figures/s |");
+    println!("|---|---|");
+    println!(
+        "| API, {cores} concurrent clients (POST JSON, validation, plausibility, revision, COPY) | {api_rate:.0} |"
+    );
+    println!(
+        "| raw COPY of the same rows, {cores} concurrent connections, one transaction per {n} rows | {copy_rate:.0} |"
+    );
+    println!(
+        "\nAPI ingest reaches **{:.0}%** of the raw COPY rate (target: at least 40%).\n",
+        100.0 * api_rate / copy_rate
+    );
+    remove_bench_organisation(&mut conn, org.id)
+}
+
+/// The ingest benchmark's organisation and everything posted for it are synthetic load; remove
+/// them so repeated runs measure the same database.
+fn remove_bench_organisation(conn: &mut DbConn, org: i64) -> AppResult<()> {
+    use crate::db::schema::{
+        api_clients, figures, idempotency_keys, organisation_municipalities, organisations,
+        submission_events, submission_revisions, submissions,
+    };
+    crate::db::transaction(conn, |conn| {
+        let subs = submissions::table
+            .filter(submissions::organisation_id.eq(org))
+            .select(submissions::id);
+        diesel::delete(figures::table.filter(figures::organisation_id.eq(org))).execute(conn)?;
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::organisation_id.eq(org)))
+            .execute(conn)?;
+        diesel::delete(
+            submission_events::table.filter(submission_events::submission_id.eq_any(subs)),
+        )
+        .execute(conn)?;
+        diesel::delete(
+            submission_revisions::table.filter(submission_revisions::submission_id.eq_any(subs)),
+        )
+        .execute(conn)?;
+        diesel::delete(submissions::table.filter(submissions::organisation_id.eq(org)))
+            .execute(conn)?;
+        diesel::delete(api_clients::table.filter(api_clients::organisation_id.eq(org)))
+            .execute(conn)?;
+        diesel::delete(
+            organisation_municipalities::table
+                .filter(organisation_municipalities::organisation_id.eq(org)),
+        )
+        .execute(conn)?;
+        diesel::delete(organisations::table.find(org)).execute(conn)?;
+        crate::db::bump_data_version(conn)
+    })
+}
+
+/// Rows per second of a plain bulk load of rows shaped like a submission's figures, into the
+/// figures table (COPY on PostgreSQL, multi-row INSERT on SQLite). The rows are removed after.
+fn raw_copy_rate(
+    db: &crate::db::Db,
+    organisation: i64,
+    n: usize,
+    seconds: u64,
+    concurrency: usize,
+) -> AppResult<f64> {
+    let mut pooled = db.get()?;
+    let conn: &mut DbConn = &mut pooled;
+    use crate::db::schema::{figures, submission_revisions, submissions};
+    let (revision, submission, period_start, period_end): (
+        i64,
+        i64,
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+    ) = submission_revisions::table
+        .inner_join(submissions::table)
+        .filter(submissions::organisation_id.eq(organisation))
+        .select((
+            submission_revisions::id,
+            submissions::id,
+            submissions::period_start,
+            submissions::period_end,
+        ))
+        .first(conn)?;
+    type Template = (
+        String,
+        Option<String>,
+        Option<f64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let template: Vec<Template> = figures::table
+        .filter(figures::revision_id.eq(revision))
+        .select((
+            figures::indicator,
+            figures::municipality,
+            figures::value,
+            figures::numerator,
+            figures::denominator,
+            figures::respondents,
+            figures::cases,
+        ))
+        .limit(n as i64)
+        .load(conn)?;
+    let max_before: i64 = figures::table
+        .select(diesel::dsl::max(figures::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0);
+    let rows: Vec<crate::submissions::store::NewFigureRow> = template
+        .iter()
+        .map(
+            |(ind, muni, value, num, den, resp, cases)| crate::submissions::store::NewFigureRow {
+                revision_id: revision,
+                submission_id: submission,
+                organisation_id: organisation,
+                period_type: "year".into(),
+                period_start,
+                period_end,
+                catalogue_version: "v1".into(),
+                indicator: ind.clone(),
+                municipality: muni.clone(),
+                value: *value,
+                numerator: *num,
+                denominator: *den,
+                respondents: *resp,
+                cases: *cases,
+                note: None,
+                warnings: None,
+                publication: "associatie".into(),
+                counted: false,
+            },
+        )
+        .collect();
+    let rows = Arc::new(rows);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let (db, rows) = (db.clone(), rows.clone());
+            std::thread::spawn(move || -> AppResult<usize> {
+                let mut conn = db.get()?;
+                let mut done = 0usize;
+                while started.elapsed() < Duration::from_secs(seconds.max(1)) {
+                    crate::db::transaction(&mut conn, |conn| {
+                        crate::submissions::store::insert_figures(conn, &rows)
+                    })?;
+                    done += rows.len();
+                }
+                Ok(done)
+            })
+        })
+        .collect();
+    let mut rows_done = 0usize;
+    for w in workers {
+        rows_done += w
+            .join()
+            .map_err(|_| AppError::internal("copy worker panicked"))??;
+    }
+    let rate = rows_done as f64 / started.elapsed().as_secs_f64();
+    diesel::delete(
+        figures::table
+            .filter(figures::id.gt(max_before))
+            .filter(figures::revision_id.eq(revision)),
+    )
+    .execute(conn)?;
+    Ok(rate)
+}
