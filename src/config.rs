@@ -172,7 +172,7 @@ pub struct LimitArgs {
     #[arg(long, env = "BASISSET_GRAPHQL_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub graphql_max_body_bytes: usize,
     /// Maximum GraphQL query depth.
-    #[arg(long, env = "BASISSET_GRAPHQL_MAX_DEPTH", default_value_t = 12)]
+    #[arg(long, env = "BASISSET_GRAPHQL_MAX_DEPTH", default_value_t = 20)]
     pub graphql_max_depth: usize,
     /// Maximum GraphQL query complexity (each field counts 1 unless stated otherwise).
     #[arg(long, env = "BASISSET_GRAPHQL_MAX_COMPLEXITY", default_value_t = 2000)]
@@ -180,9 +180,9 @@ pub struct LimitArgs {
     /// Maximum number of aliased fields in one GraphQL document.
     #[arg(long, env = "BASISSET_GRAPHQL_MAX_ALIASES", default_value_t = 30)]
     pub graphql_max_aliases: usize,
-    /// Seconds after which a GraphQL execution or a REST handler is abandoned (504).
-    #[arg(long, env = "BASISSET_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
-    pub request_timeout_secs: u64,
+    /// Milliseconds after which a GraphQL execution is abandoned (504).
+    #[arg(long, env = "BASISSET_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
 }
 
 #[derive(Subcommand, Debug, Clone)]

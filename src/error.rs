@@ -74,6 +74,8 @@ pub enum AppError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("method not allowed here; allowed: {0}")]
+    MethodNotAllowed(&'static str),
     #[error("{0}")]
     Timeout(String),
     #[error("service unavailable: {0}")]
@@ -139,6 +141,7 @@ impl AppError {
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             AppError::Timeout(_) => "TIMEOUT",
             AppError::Unavailable(_) => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
@@ -157,6 +160,7 @@ impl AppError {
             AppError::RateLimited { .. } => 429,
             AppError::PayloadTooLarge(_) => 413,
             AppError::UnsupportedMediaType(_) => 415,
+            AppError::MethodNotAllowed(_) => 405,
             AppError::Timeout(_) => 504,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
@@ -175,6 +179,7 @@ impl AppError {
             AppError::RateLimited { .. } => "Too many requests",
             AppError::PayloadTooLarge(_) => "Payload too large",
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
+            AppError::MethodNotAllowed(_) => "Method not allowed",
             AppError::Timeout(_) => "Timeout",
             AppError::Unavailable(_) => "Service unavailable",
             AppError::Internal(_) => "Internal server error",

@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{AuthService, Caller, ClientIdentity, Role, TokenResponse, base64_url, keys};
-use crate::db::DbConn;
 use crate::db::schema::{api_clients, organisations};
+use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult, FieldIssue};
+use chrono::{DateTime, Utc};
 
 /// An API client as listed (never with its secret).
 #[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
@@ -18,10 +19,10 @@ pub struct ApiClient {
     pub name: String,
     pub role: Role,
     pub organisation_id: Option<i64>,
-    pub created_at: chrono::NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     pub created_by: Option<String>,
-    pub secret_rotated_at: chrono::NaiveDateTime,
-    pub revoked_at: Option<chrono::NaiveDateTime>,
+    pub secret_rotated_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
     pub active: bool,
 }
 
@@ -71,10 +72,10 @@ impl ClientRow {
             name: self.name.clone(),
             role: self.role()?,
             organisation_id: self.organisation_id,
-            created_at: self.created_at,
+            created_at: utc(self.created_at),
             created_by: self.created_by.clone(),
-            secret_rotated_at: self.secret_rotated_at,
-            revoked_at: self.revoked_at,
+            secret_rotated_at: utc(self.secret_rotated_at),
+            revoked_at: self.revoked_at.map(utc),
             active: self.revoked_at.is_none(),
         })
     }

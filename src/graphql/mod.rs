@@ -158,16 +158,32 @@ pub async fn graphql_post(
     if let Err(e) = check_aliases(&request.query, limits.graphql_max_aliases) {
         return error_response(StatusCode::BAD_REQUEST, e);
     }
-    let timeout = Duration::from_secs(limits.request_timeout_secs.max(1));
+    let timeout = Duration::from_millis(limits.request_timeout_ms.max(1));
     match actix_web::rt::time::timeout(timeout, schema.execute(request.data(caller))).await {
-        Ok(response) => HttpResponse::Ok().json(response),
+        Ok(mut response) => {
+            label_errors(&mut response.errors);
+            HttpResponse::Ok().json(response)
+        }
         Err(_) => error_response(
             StatusCode::GATEWAY_TIMEOUT,
             AppError::Timeout(format!(
-                "query did not finish within {}s",
-                timeout.as_secs()
+                "query did not finish within {} ms",
+                timeout.as_millis()
             )),
         ),
+    }
+}
+
+/// Every error carries `extensions.code` and `extensions.status`. Errors the API raises have
+/// them already; the others come from async-graphql's own handling of the request (syntax,
+/// validation, argument coercion, depth and complexity limits): the client's to fix.
+fn label_errors(errors: &mut [async_graphql::ServerError]) {
+    for e in errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", "BAD_REQUEST");
+            ext.set("status", 400);
+        }
     }
 }
 

@@ -36,7 +36,8 @@ impl RegistryQuery {
     }
 
     /// One organisation (public); null when unknown.
-    async fn organisation(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Organisation>> {
+    async fn organisation(&self, ctx: &Context<'_>, id: i32) -> Result<Option<Organisation>> {
+        let id = i64::from(id);
         let state = ctx.state().clone();
         match state
             .db
@@ -83,9 +84,10 @@ impl RegistryMutation {
     async fn update_organisation(
         &self,
         ctx: &Context<'_>,
-        id: i64,
+        id: i32,
         input: OrganisationPatch,
     ) -> Result<Organisation> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         gql(state
             .db
@@ -94,7 +96,8 @@ impl RegistryMutation {
     }
 
     /// Deactivate an organisation (admin): its clients' tokens stop working; figures stay.
-    async fn deactivate_organisation(&self, ctx: &Context<'_>, id: i64) -> Result<Organisation> {
+    async fn deactivate_organisation(&self, ctx: &Context<'_>, id: i32) -> Result<Organisation> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         let patch = OrganisationPatch {
             active: Some(false),

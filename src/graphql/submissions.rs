@@ -18,13 +18,14 @@ impl SubmissionQuery {
     async fn submissions(
         &self,
         ctx: &Context<'_>,
-        organisation_id: Option<i64>,
+        organisation_id: Option<i32>,
         period: Option<String>,
         status: Option<Status>,
         indicator: Option<String>,
         #[graphql(default = 100)] limit: i64,
         #[graphql(default = 0)] offset: i64,
     ) -> Result<Vec<Submission>> {
+        let organisation_id = organisation_id.map(i64::from);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         let filter = SubmissionFilter {
             organisation_id,
@@ -44,9 +45,10 @@ impl SubmissionQuery {
     async fn submission(
         &self,
         ctx: &Context<'_>,
-        id: i64,
+        id: i32,
         revision: Option<i32>,
     ) -> Result<SubmissionDetail> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         gql(state
             .db
@@ -55,7 +57,8 @@ impl SubmissionQuery {
     }
 
     /// Every revision and workflow event of a submission.
-    async fn submission_history(&self, ctx: &Context<'_>, id: i64) -> Result<History> {
+    async fn submission_history(&self, ctx: &Context<'_>, id: i32) -> Result<History> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         gql(state
             .db
@@ -67,10 +70,11 @@ impl SubmissionQuery {
     async fn submission_diff(
         &self,
         ctx: &Context<'_>,
-        id: i64,
+        id: i32,
         from: Option<i32>,
         to: Option<i32>,
     ) -> Result<RevisionDiff> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         gql(state
             .db
@@ -111,12 +115,13 @@ impl SubmissionMutation {
     async fn post_submission(
         &self,
         ctx: &Context<'_>,
-        organisation_id: i64,
+        organisation_id: i32,
         input: SubmissionInput,
         #[graphql(default = false)] dry_run: bool,
         #[graphql(default = false)] submit: bool,
         idempotency_key: Option<String>,
     ) -> Result<PostOutcome> {
+        let organisation_id = i64::from(organisation_id);
         let hash = submissions::request_hash(&[
             b"graphql",
             serde_json::to_string(&(organisation_id, dry_run, submit, format!("{input:?}")))
@@ -137,7 +142,7 @@ impl SubmissionMutation {
     async fn post_submission_csv(
         &self,
         ctx: &Context<'_>,
-        organisation_id: i64,
+        organisation_id: i32,
         csv: String,
         period: Option<String>,
         publication: Option<Publication>,
@@ -146,6 +151,7 @@ impl SubmissionMutation {
         #[graphql(default = false)] submit: bool,
         idempotency_key: Option<String>,
     ) -> Result<PostOutcome> {
+        let organisation_id = i64::from(organisation_id);
         let hash = submissions::request_hash(&[
             b"graphql-csv",
             format!("{organisation_id}|{period:?}|{publication:?}|{catalogue_version:?}|{dry_run}|{submit}")
@@ -165,7 +171,8 @@ impl SubmissionMutation {
     }
 
     /// Submit the newest (draft) revision for review (the organisation's team).
-    async fn submit_submission(&self, ctx: &Context<'_>, id: i64) -> Result<Submission> {
+    async fn submit_submission(&self, ctx: &Context<'_>, id: i32) -> Result<Submission> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         gql(state
             .db
@@ -174,7 +181,8 @@ impl SubmissionMutation {
     }
 
     /// Accept the submitted revision (the Associatie).
-    async fn accept_submission(&self, ctx: &Context<'_>, id: i64) -> Result<Submission> {
+    async fn accept_submission(&self, ctx: &Context<'_>, id: i32) -> Result<Submission> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         gql(state
             .db
@@ -186,9 +194,10 @@ impl SubmissionMutation {
     async fn return_submission(
         &self,
         ctx: &Context<'_>,
-        id: i64,
+        id: i32,
         reason: String,
     ) -> Result<Submission> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         gql(state
             .db
@@ -200,9 +209,10 @@ impl SubmissionMutation {
     async fn withdraw_submission(
         &self,
         ctx: &Context<'_>,
-        id: i64,
+        id: i32,
         reason: Option<String>,
     ) -> Result<Submission> {
+        let id = i64::from(id);
         let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         gql(state
             .db

@@ -125,12 +125,13 @@ impl ViewQuery {
     async fn benchmark(
         &self,
         ctx: &Context<'_>,
-        organisation: i64,
+        organisation: i32,
         indicator: String,
         period: String,
         peers: Option<Vec<GroupDim>>,
         version: Option<String>,
     ) -> Result<std::sync::Arc<BenchmarkView>> {
+        let organisation = i64::from(organisation);
         let state = ctx.state().clone();
         let caller = ctx.caller().clone();
         let query = BenchmarkQuery {

@@ -48,6 +48,7 @@ impl FromRequest for Caller {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     /// Must be `client_credentials`.
+    #[schema(value_type = String, pattern = "^client_credentials$")]
     pub grant_type: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,

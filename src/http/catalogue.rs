@@ -9,12 +9,13 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::http::json;
 use crate::registry::{Municipality, Province, SizeClass, TeamType};
 
-/// Parse an optional text-enum query parameter, naming the parameter when it is invalid.
+/// Parse an optional text-enum query parameter, naming the parameter when it is invalid
+/// (an empty value is invalid too: leave the parameter out instead).
 pub fn parse_param<T: std::str::FromStr<Err = String>>(
     field: &str,
     raw: Option<&str>,
 ) -> AppResult<Option<T>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw.map(str::trim) {
         None => Ok(None),
         Some(s) => s
             .parse::<T>()

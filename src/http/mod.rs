@@ -93,94 +93,117 @@ pub fn app(
         .default_service(web::to(not_found))
 }
 
+/// A resource that answers methods it does not have with 405 and an `Allow` header.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        let err = AppError::MethodNotAllowed(allow);
+        let mut res = err.error_response();
+        res.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        res
+    }))
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/graphql", web::post().to(graphql::graphql_post))
-        .route("/graphql", web::get().to(docs::graphiql))
-        .route("/docs", web::get().to(docs::api_docs))
-        .route("/assets/{path:.*}", web::get().to(docs::asset))
-        .route("/api/openapi.json", web::get().to(openapi::openapi_json))
+    use web::{delete, get, patch, post};
+    cfg.service(resource("/healthz", "GET").route(get().to(health::healthz)))
+        .service(resource("/readyz", "GET").route(get().to(health::readyz)))
         .service(
-            web::resource("/oauth/token")
-                .app_data(web::PayloadConfig::new(64 * 1024))
-                .route(web::post().to(auth::token)),
+            resource("/graphql", "GET, POST")
+                .route(post().to(graphql::graphql_post))
+                .route(get().to(docs::graphiql)),
         )
-        .route("/oauth/jwks.json", web::get().to(auth::jwks))
+        .service(resource("/docs", "GET").route(get().to(docs::api_docs)))
+        .service(resource("/assets/{path:.*}", "GET").route(get().to(docs::asset)))
+        .service(resource("/api/openapi.json", "GET").route(get().to(openapi::openapi_json)))
+        .service(
+            resource("/oauth/token", "POST")
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .route(post().to(auth::token)),
+        )
+        .service(resource("/oauth/jwks.json", "GET").route(get().to(auth::jwks)))
         .service(
             web::scope("/api/v1")
-                .route("/me", web::get().to(auth::me))
-                .route("/clients", web::post().to(auth::create_client))
-                .route("/clients", web::get().to(auth::list_clients))
-                .route(
-                    "/clients/{client_id}",
-                    web::delete().to(auth::revoke_client),
+                .service(resource("/me", "GET").route(get().to(auth::me)))
+                .service(
+                    resource("/clients", "GET, POST")
+                        .route(post().to(auth::create_client))
+                        .route(get().to(auth::list_clients)),
                 )
-                .route(
-                    "/clients/{client_id}/rotate",
-                    web::post().to(auth::rotate_client),
+                .service(
+                    resource("/clients/{client_id}", "DELETE")
+                        .route(delete().to(auth::revoke_client)),
                 )
-                .route("/organisations", web::post().to(registry::create))
-                .route("/organisations", web::get().to(registry::list))
-                .route("/organisations/{id}", web::get().to(registry::get))
-                .route("/organisations/{id}", web::patch().to(registry::update))
-                .route(
-                    "/organisations/{id}/submissions",
-                    web::post().to(submissions::post),
+                .service(
+                    resource("/clients/{client_id}/rotate", "POST")
+                        .route(post().to(auth::rotate_client)),
                 )
-                .route(
-                    "/organisations/{id}/submissions",
-                    web::get().to(submissions::list_for_organisation),
+                .service(resource("/goals", "GET").route(get().to(catalogue::list_goals)))
+                .service(
+                    resource("/catalogue/versions", "GET")
+                        .route(get().to(catalogue::list_versions)),
                 )
-                .route("/submissions", web::get().to(submissions::list))
-                .route("/submissions/{id}", web::get().to(submissions::get))
-                .route(
-                    "/submissions/{id}/revisions",
-                    web::get().to(submissions::revisions),
+                .service(resource("/indicators", "GET").route(get().to(catalogue::list_indicators)))
+                .service(
+                    resource("/indicators/{code}", "GET").route(get().to(catalogue::get_indicator)),
                 )
-                .route("/submissions/{id}/diff", web::get().to(submissions::diff))
-                .route("/views/aggregate", web::get().to(views::aggregate))
-                .route("/views/trend", web::get().to(views::trend))
-                .route("/views/benchmark", web::get().to(views::benchmark))
-                .route("/views/completeness", web::get().to(views::completeness))
-                .route(
-                    "/views/municipalities",
-                    web::get().to(views::municipalities),
+                .service(resource("/provinces", "GET").route(get().to(catalogue::list_provinces)))
+                .service(
+                    resource("/municipalities", "GET")
+                        .route(get().to(catalogue::list_municipalities)),
                 )
-                .route(
-                    "/submissions/{id}/submit",
-                    web::post().to(submissions::submit),
+                .service(
+                    resource("/municipalities/{code}", "GET")
+                        .route(get().to(catalogue::get_municipality)),
                 )
-                .route(
-                    "/submissions/{id}/accept",
-                    web::post().to(submissions::accept),
+                .service(
+                    resource("/organisations", "GET, POST")
+                        .route(post().to(registry::create))
+                        .route(get().to(registry::list)),
                 )
-                .route(
-                    "/submissions/{id}/return",
-                    web::post().to(submissions::return_),
+                .service(
+                    resource("/organisations/{id}", "GET, PATCH")
+                        .route(get().to(registry::get))
+                        .route(patch().to(registry::update)),
                 )
-                .route(
-                    "/submissions/{id}/withdraw",
-                    web::post().to(submissions::withdraw),
+                .service(
+                    resource("/organisations/{id}/submissions", "GET, POST")
+                        .route(post().to(submissions::post))
+                        .route(get().to(submissions::list_for_organisation)),
                 )
-                .route("/goals", web::get().to(catalogue::list_goals))
-                .route(
-                    "/catalogue/versions",
-                    web::get().to(catalogue::list_versions),
+                .service(resource("/submissions", "GET").route(get().to(submissions::list)))
+                .service(resource("/submissions/{id}", "GET").route(get().to(submissions::get)))
+                .service(
+                    resource("/submissions/{id}/revisions", "GET")
+                        .route(get().to(submissions::revisions)),
                 )
-                .route("/indicators", web::get().to(catalogue::list_indicators))
-                .route(
-                    "/indicators/{code}",
-                    web::get().to(catalogue::get_indicator),
+                .service(
+                    resource("/submissions/{id}/diff", "GET").route(get().to(submissions::diff)),
                 )
-                .route("/provinces", web::get().to(catalogue::list_provinces))
-                .route(
-                    "/municipalities",
-                    web::get().to(catalogue::list_municipalities),
+                .service(
+                    resource("/submissions/{id}/submit", "POST")
+                        .route(post().to(submissions::submit)),
                 )
-                .route(
-                    "/municipalities/{code}",
-                    web::get().to(catalogue::get_municipality),
+                .service(
+                    resource("/submissions/{id}/accept", "POST")
+                        .route(post().to(submissions::accept)),
+                )
+                .service(
+                    resource("/submissions/{id}/return", "POST")
+                        .route(post().to(submissions::return_)),
+                )
+                .service(
+                    resource("/submissions/{id}/withdraw", "POST")
+                        .route(post().to(submissions::withdraw)),
+                )
+                .service(resource("/views/aggregate", "GET").route(get().to(views::aggregate)))
+                .service(resource("/views/trend", "GET").route(get().to(views::trend)))
+                .service(resource("/views/benchmark", "GET").route(get().to(views::benchmark)))
+                .service(
+                    resource("/views/completeness", "GET").route(get().to(views::completeness)),
+                )
+                .service(
+                    resource("/views/municipalities", "GET").route(get().to(views::municipalities)),
                 ),
         );
 }

@@ -55,7 +55,7 @@ use crate::http::{auth, catalogue, health, registry, submissions, views};
         views::completeness,
         views::municipalities,
     ),
-    modifiers(&SecurityAddon),
+    modifiers(&SecurityAddon, &StandardResponses),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "catalogue", description = "The basisset: goals, indicators, versions (public)"),
@@ -68,6 +68,59 @@ use crate::http::{auth, catalogue, health, registry, submissions, views};
     )
 )]
 pub struct ApiDoc;
+
+/// Responses every operation can give, documented once: malformed parameters (400), an invalid
+/// token (401), body problems (413, 415, 422), and server trouble (500, 503).
+struct StandardResponses;
+
+impl Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let api = path.starts_with("/api/v1") || path.starts_with("/oauth");
+            for op in [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut add = |code: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| problem(description).into());
+                };
+                if !api {
+                    continue;
+                }
+                add("400", "Malformed path or query parameters");
+                add("401", "Invalid, expired or revoked access token");
+                add("500", "Unexpected failure (details are logged, not shown)");
+                add("503", "Database unavailable");
+                if op.request_body.is_some() {
+                    add("413", "Request body too large");
+                    add("415", "Unsupported Content-Type");
+                    add("422", "Invalid body: every problem with its location");
+                }
+            }
+        }
+    }
+}
 
 /// The OAuth2 client-credentials security scheme.
 struct SecurityAddon;

@@ -166,7 +166,9 @@ pub struct ListQuery {
     /// Only submissions whose newest revision has a figure for this indicator.
     indicator: Option<String>,
     /// Page size, 1..1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
 
@@ -393,7 +395,7 @@ pub async fn return_(
 
 /// Withdraw the submission: a new revision without figures (the organisation's team).
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/withdraw", tag = "submissions",
-    security(("oauth2" = [])), params(("id" = i64, Path)), request_body = ReasonBody,
+    security(("oauth2" = [])), params(("id" = i64, Path)), request_body = Option<ReasonBody>,
     responses((status = 200, body = Submission),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{OrgForm, Reference, SizeClass, TeamType};
 use crate::auth::Caller;
-use crate::db::DbConn;
 use crate::db::schema::{organisation_municipalities as om, organisations};
+use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult, FieldIssue};
+use chrono::{DateTime, Utc};
 
 crate::text_enum! {
     /// Where "provides help itself" comes from.
@@ -69,8 +70,8 @@ pub struct Organisation {
     pub province: Option<String>,
     pub municipalities: Vec<ServedMunicipality>,
     pub active: bool,
-    pub created_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl Organisation {
@@ -494,8 +495,8 @@ fn assemble(
         provides_help_declared: row.provides_help_declared,
         primary_municipality: row.primary_municipality,
         active: row.active,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
     })
 }
 

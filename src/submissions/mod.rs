@@ -21,10 +21,11 @@ pub use input::{FigureInput, Publication, RawSubmission, SubmissionInput};
 pub use store::{PostOptions, post, request_hash};
 
 use crate::auth::{Caller, Role};
-use crate::db::DbConn;
 use crate::db::schema::{figures, submission_events, submission_revisions, submissions};
+use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult, FieldIssue};
 use crate::period::{Period, PeriodInfo};
+use chrono::{DateTime, Utc};
 
 crate::text_enum! {
     /// Workflow status of a revision.
@@ -88,8 +89,8 @@ pub struct Submission {
     pub catalogue_version: String,
     /// Figures in the newest revision.
     pub figure_count: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(
@@ -104,7 +105,7 @@ pub struct Revision {
     pub publication: Publication,
     /// Client id of who posted it.
     pub posted_by: String,
-    pub posted_at: NaiveDateTime,
+    pub posted_at: DateTime<Utc>,
     pub figure_count: i32,
     pub warning_count: i32,
     pub return_reason: Option<String>,
@@ -147,7 +148,7 @@ pub struct Event {
     pub action: Action,
     /// Client id of who did it.
     pub actor: String,
-    pub at: NaiveDateTime,
+    pub at: DateTime<Utc>,
     pub reason: Option<String>,
 }
 
@@ -277,7 +278,7 @@ impl RevisionRow {
             catalogue_version: self.catalogue_version.clone(),
             publication: parse(&self.publication)?,
             posted_by: self.posted_by.clone(),
-            posted_at: self.posted_at,
+            posted_at: utc(self.posted_at),
             figure_count: self.figure_count,
             warning_count: self.warning_count,
             return_reason: self.return_reason.clone(),
@@ -336,8 +337,8 @@ fn assemble(
         publication: parse(&latest.publication)?,
         catalogue_version: latest.catalogue_version.clone(),
         figure_count: latest.figure_count,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
     })
 }
 
@@ -429,7 +430,7 @@ pub fn history(conn: &mut DbConn, caller: &Caller, id: i64) -> AppResult<History
                 revision: numbers.get(&rev).copied().unwrap_or(0),
                 action: parse(&action)?,
                 actor,
-                at,
+                at: utc(at),
                 reason,
             })
         })
@@ -457,7 +458,7 @@ pub fn diff(
     caller.require_read_org(row.organisation_id)?;
     let revs = revisions_of(conn, id)?;
     let to = to.unwrap_or(row.latest_revision);
-    let from = from.unwrap_or((to - 1).max(1));
+    let from = from.unwrap_or(to.saturating_sub(1).max(1));
     let find = |n: i32| {
         revs.iter()
             .find(|r| r.revision == n)

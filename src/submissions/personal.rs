@@ -97,9 +97,10 @@ fn has_phone(text: &str) -> bool {
 }
 
 fn has_iban(text: &str) -> bool {
+    // ASCII letters and digits only, so byte offsets are character offsets.
     let compact: String = text
         .chars()
-        .filter(|c| !c.is_whitespace())
+        .filter(char::is_ascii_alphanumeric)
         .collect::<String>()
         .to_ascii_uppercase();
     let bytes = compact.as_bytes();
@@ -172,5 +173,8 @@ mod tests {
         assert!(detect("geboren 12-03-1985").is_some());
         assert!(detect("Wachttijd daalde van 42 naar 30 dagen (2020-2021).").is_none());
         assert!(detect("Zie www.buurtteamsutrecht.nl").is_none());
+        // Multi-byte text never trips the scanners.
+        assert!(detect("\u{ee2a}OA\u{d4}\u{1ad7b}é€ NL91 ÄBNA").is_none());
+        assert!(detect(&"ĳ".repeat(40)).is_none());
     }
 }

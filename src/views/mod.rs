@@ -776,6 +776,19 @@ pub fn units_of(
 
 /// Years from `f` to `t` inclusive (both must be years, at most 30).
 pub fn years_between(f: Period, t: Period) -> AppResult<Vec<Period>> {
+    for (field, p) in [("from", f), ("to", t)] {
+        if Period::new(p.year, p.kind, p.index).is_none() {
+            return Err(AppError::validation(
+                field,
+                "invalid_period",
+                format!(
+                    "a year between {} and {}",
+                    crate::period::MIN_YEAR,
+                    crate::period::MAX_YEAR
+                ),
+            ));
+        }
+    }
     if f.kind != PeriodType::Year || t.kind != PeriodType::Year {
         return Err(AppError::validation(
             "from",
