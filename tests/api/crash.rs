@@ -133,8 +133,9 @@ fn check_all_or_nothing(db: &TestDb) -> i64 {
     revs.len() as i64
 }
 
-#[test]
-fn killing_the_server_mid_submission_leaves_all_or_nothing() {
+/// A regional organisation serving 250 municipalities, a team client, and a submission body of
+/// 10,000 figures (40 indicators per municipality). Returns (db, keys, org, client, body).
+fn bulk_setup() -> (TestDb, String, i64, Value, String) {
     let db = TestDb::new();
     let keys = serde_json::to_string(&basisset::auth::keys::generate("EdDSA").unwrap()).unwrap();
     // A regional organisation serving 250 municipalities; 40 indicators each: 10,000 figures.
@@ -202,9 +203,13 @@ fn killing_the_server_mid_submission_leaves_all_or_nothing() {
     let n = figs.len();
     let body = json!({"period": "2023", "figures": figs}).to_string();
 
-    let (mut child, mut addr) = start(&db, &keys);
+    assert_eq!(n, 10_000);
+    (db, keys, org, creds, body)
+}
+
+fn token_for(addr: &str, creds: &Value) -> String {
     let (status, token) = http(
-        &addr,
+        addr,
         "POST",
         "/oauth/token",
         &[("Content-Type", "application/x-www-form-urlencoded".into())],
@@ -220,6 +225,15 @@ fn killing_the_server_mid_submission_leaves_all_or_nothing() {
         .as_str()
         .unwrap()
         .to_owned();
+    token
+}
+
+#[test]
+fn killing_the_server_mid_submission_leaves_all_or_nothing() {
+    let (db, keys, org, creds, body) = bulk_setup();
+    let n = 10_000;
+    let (mut child, mut addr) = start(&db, &keys);
+    let token = token_for(&addr, &creds);
     let path = format!("/api/v1/organisations/{org}/submissions?submit=true");
 
     // A complete post first, to know how long one takes here.
@@ -275,4 +289,44 @@ fn killing_the_server_mid_submission_leaves_all_or_nothing() {
         outcomes.contains(&"none"),
         "a kill before commit must leave nothing"
     );
+}
+
+/// SIGTERM while a large submission is being handled: the server finishes it, answers, and exits.
+#[test]
+fn sigterm_lets_in_flight_requests_finish() {
+    let (db, keys, org, creds, body) = bulk_setup();
+    let (mut child, addr) = start(&db, &keys);
+    let token = token_for(&addr, &creds);
+    let path = format!("/api/v1/organisations/{org}/submissions?submit=true");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let request = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body.as_bytes()).unwrap();
+        tx.send(()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    });
+    rx.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let response = request.join().unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "in-flight request was cut off: {}",
+        &response[..response.len().min(300)]
+    );
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful exit, got {exit:?}");
+    assert_eq!(check_all_or_nothing(&db), 1);
 }
