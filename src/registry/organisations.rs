@@ -563,7 +563,7 @@ pub fn refresh_provides_help(conn: &mut DbConn, organisation_id: i64) -> AppResu
     use crate::db::schema::figures;
     let rows: Vec<(NaiveDate, Option<i64>, Option<i64>)> = figures::table
         .filter(figures::organisation_id.eq(organisation_id))
-        .filter(figures::counted.eq(true))
+        .filter(figures::counted)
         .filter(figures::indicator.eq(PROVIDES_HELP_INDICATOR))
         .select((
             figures::period_start,

@@ -160,7 +160,7 @@ fn previous_values(
     );
     let rows: Vec<Row> = figures::table
         .filter(figures::organisation_id.eq(organisation_id))
-        .filter(figures::counted.eq(true))
+        .filter(figures::counted)
         .filter(figures::period_type.eq(period.kind.as_str()))
         .filter(figures::period_start.ge(window_start))
         .filter(figures::period_start.lt(period.start()))

@@ -83,7 +83,7 @@ fn compute(
     let (period, version, team_type) = (q.period, q.version.as_deref(), q.team_type);
     let v = catalogue.resolve_version(version, "version")?;
     let reported: BTreeSet<(i64, String)> = figures::table
-        .filter(figures::counted.eq(true))
+        .filter(figures::counted)
         .filter(figures::period_start.ge(period.start()))
         .filter(figures::period_end.le(period.end()))
         .select((figures::organisation_id, figures::indicator))

@@ -377,7 +377,7 @@ pub fn fetch(
         String,
     );
     let rows: Vec<Row> = figures::table
-        .filter(figures::counted.eq(true))
+        .filter(figures::counted)
         .filter(figures::indicator.eq(indicator))
         .filter(figures::period_start.ge(from))
         .filter(figures::period_start.le(to))
@@ -460,7 +460,7 @@ pub fn fetch_summed(
         sql::<BigInt>("COUNT(*)"),
     );
     let base = figures::table
-        .filter(figures::counted.eq(true))
+        .filter(figures::counted)
         .filter(figures::indicator.eq(indicator))
         .filter(figures::period_start.ge(from))
         .filter(figures::period_start.le(to))
