@@ -844,26 +844,7 @@ mod tests {
 
     #[test]
     fn a_second_version_extends_changes_and_retires() {
-        let v2 = r#"
-            version = "v2"
-            title = "Basisset v2"
-            released_on = "2027-06-01"
-            extends = "v1"
-            retire = ["klachten"]
-            [[indicators]]
-            code = "klachten_gegrond"
-            goal = "context"
-            kind = "flow"
-            unit = "count"
-            direction = "lower_is_better"
-            period_types = ["year"]
-            source = "registration"
-            team_types = ["wmo", "jeugd", "integraal"]
-            label_nl = "Gegronde klachten"
-            label_en = "Upheld complaints"
-            definition = "Aantal klachten dat in de periode gegrond is verklaard door de klachtencommissie."
-            counting_moment = "datum van de uitspraak"
-        "#;
+        let v2 = include_str!("../../tests/fixtures/catalogue-v2.toml");
         let c = Catalogue::from_sources(GOALS_TOML, &[VERSION_TOMLS[0], v2]).unwrap();
         assert_eq!(c.current().version, "v2");
         let v1n = c.version("v1").unwrap().indicators.len();

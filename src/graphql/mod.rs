@@ -83,6 +83,19 @@ pub fn gql<T>(r: AppResult<T>) -> async_graphql::Result<T> {
     r.map_err(|e| e.extend())
 }
 
+/// Run a resolver's domain work on the blocking pool with a connection, the state and the
+/// caller; errors become GraphQL errors with extensions.
+pub async fn run<T, F>(ctx: &async_graphql::Context<'_>, f: F) -> async_graphql::Result<T>
+where
+    F: FnOnce(&mut crate::db::DbConn, &AppState, &Caller) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let state = ctx.state().clone();
+    let caller = ctx.caller().clone();
+    let db = state.db.clone();
+    gql(db.run(move |conn| f(conn, &state, &caller)).await)
+}
+
 /// Typed access to what every resolver needs.
 pub trait ContextExt {
     fn state(&self) -> &AppState;

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object, Result};
 
-use super::{ContextExt, gql};
+use super::{ContextExt, gql, run};
 use crate::auth::ClientIdentity;
 use crate::auth::clients::{self, ApiClient, IssuedCredentials, NewClient};
 use crate::registry::TeamType;
@@ -23,16 +23,15 @@ impl RegistryQuery {
         active: Option<bool>,
         municipality: Option<String>,
     ) -> Result<Vec<Organisation>> {
-        let state = ctx.state().clone();
         let filter = OrganisationFilter {
             team_type,
             active,
             municipality,
         };
-        gql(state
-            .db
-            .run(move |conn| organisations::list(conn, &state.reference, &filter))
-            .await)
+        run(ctx, move |conn, state, _caller| {
+            organisations::list(conn, &state.reference, &filter)
+        })
+        .await
     }
 
     /// One organisation (public); null when unknown.
@@ -57,8 +56,7 @@ impl RegistryQuery {
 
     /// API clients (admin).
     async fn clients(&self, ctx: &Context<'_>) -> Result<Vec<ApiClient>> {
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state.db.run(move |conn| clients::list(conn, &caller)).await)
+        run(ctx, move |conn, _state, caller| clients::list(conn, caller)).await
     }
 }
 
@@ -73,11 +71,10 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: NewOrganisation,
     ) -> Result<Organisation> {
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| organisations::create(conn, &state.reference, &caller, input))
-            .await)
+        run(ctx, move |conn, state, caller| {
+            organisations::create(conn, &state.reference, caller, input)
+        })
+        .await
     }
 
     /// Change an organisation (admin).
@@ -88,25 +85,23 @@ impl RegistryMutation {
         input: OrganisationPatch,
     ) -> Result<Organisation> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| organisations::update(conn, &state.reference, &caller, id, input))
-            .await)
+        run(ctx, move |conn, state, caller| {
+            organisations::update(conn, &state.reference, caller, id, input)
+        })
+        .await
     }
 
     /// Deactivate an organisation (admin): its clients' tokens stop working; figures stay.
     async fn deactivate_organisation(&self, ctx: &Context<'_>, id: i32) -> Result<Organisation> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         let patch = OrganisationPatch {
             active: Some(false),
             ..Default::default()
         };
-        gql(state
-            .db
-            .run(move |conn| organisations::update(conn, &state.reference, &caller, id, patch))
-            .await)
+        run(ctx, move |conn, state, caller| {
+            organisations::update(conn, &state.reference, caller, id, patch)
+        })
+        .await
     }
 
     /// Create an API client (admin); the secret is returned once.
@@ -115,11 +110,10 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         input: NewClient,
     ) -> Result<IssuedCredentials> {
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| clients::create(conn, &caller, input))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            clients::create(conn, caller, input)
+        })
+        .await
     }
 
     /// New secret for a client (admin); its earlier tokens stop working.
@@ -128,19 +122,17 @@ impl RegistryMutation {
         ctx: &Context<'_>,
         client_id: String,
     ) -> Result<IssuedCredentials> {
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| clients::rotate(conn, &caller, &client_id))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            clients::rotate(conn, caller, &client_id)
+        })
+        .await
     }
 
     /// Revoke a client (admin); its tokens stop working at once.
     async fn revoke_client(&self, ctx: &Context<'_>, client_id: String) -> Result<ApiClient> {
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| clients::revoke(conn, &caller, &client_id))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            clients::revoke(conn, caller, &client_id)
+        })
+        .await
     }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object, Result};
 
-use super::{ContextExt, gql};
+use super::run;
 use crate::submissions::{
     self, History, PostOptions, PostOutcome, Publication, RevisionDiff, Status, Submission,
     SubmissionDetail, SubmissionFilter, SubmissionInput, input,
@@ -26,7 +26,6 @@ impl SubmissionQuery {
         #[graphql(default = 0)] offset: i64,
     ) -> Result<Vec<Submission>> {
         let organisation_id = organisation_id.map(i64::from);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
         let filter = SubmissionFilter {
             organisation_id,
             period,
@@ -35,10 +34,10 @@ impl SubmissionQuery {
             limit: Some(limit),
             offset: Some(offset),
         };
-        gql(state
-            .db
-            .run(move |conn| submissions::list(conn, &caller, &filter))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            submissions::list(conn, caller, &filter)
+        })
+        .await
     }
 
     /// One submission with the figures of one revision (default: the newest).
@@ -49,21 +48,19 @@ impl SubmissionQuery {
         revision: Option<i32>,
     ) -> Result<SubmissionDetail> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| submissions::get(conn, &caller, id, revision))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            submissions::get(conn, caller, id, revision)
+        })
+        .await
     }
 
     /// Every revision and workflow event of a submission.
     async fn submission_history(&self, ctx: &Context<'_>, id: i32) -> Result<History> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| submissions::history(conn, &caller, id))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            submissions::history(conn, caller, id)
+        })
+        .await
     }
 
     /// Per-figure differences between two revisions (default: the two newest).
@@ -75,11 +72,10 @@ impl SubmissionQuery {
         to: Option<i32>,
     ) -> Result<RevisionDiff> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| submissions::diff(conn, &caller, id, from, to))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            submissions::diff(conn, caller, id, from, to)
+        })
+        .await
     }
 }
 
@@ -92,21 +88,18 @@ async fn run_post(
     raw: submissions::RawSubmission,
     opts: PostOptions,
 ) -> Result<PostOutcome> {
-    let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-    gql(state
-        .db
-        .run(move |conn| {
-            submissions::post(
-                conn,
-                &state.catalogue,
-                &state.reference,
-                &caller,
-                organisation_id,
-                raw,
-                &opts,
-            )
-        })
-        .await)
+    run(ctx, move |conn, state, caller| {
+        submissions::post(
+            conn,
+            &state.catalogue,
+            &state.reference,
+            caller,
+            organisation_id,
+            raw,
+            &opts,
+        )
+    })
+    .await
 }
 
 #[Object]
@@ -173,21 +166,19 @@ impl SubmissionMutation {
     /// Submit the newest (draft) revision for review (the organisation's team).
     async fn submit_submission(&self, ctx: &Context<'_>, id: i32) -> Result<Submission> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| submissions::submit(conn, &caller, id))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            submissions::submit(conn, caller, id)
+        })
+        .await
     }
 
     /// Accept the submitted revision (the Associatie).
     async fn accept_submission(&self, ctx: &Context<'_>, id: i32) -> Result<Submission> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| submissions::review(conn, &caller, id, true, None))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            submissions::review(conn, caller, id, true, None)
+        })
+        .await
     }
 
     /// Return the submitted revision with a reason (the Associatie).
@@ -198,11 +189,10 @@ impl SubmissionMutation {
         reason: String,
     ) -> Result<Submission> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| submissions::review(conn, &caller, id, false, Some(reason)))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            submissions::review(conn, caller, id, false, Some(reason))
+        })
+        .await
     }
 
     /// Withdraw the submission (the organisation's team): a revision without figures.
@@ -213,10 +203,9 @@ impl SubmissionMutation {
         reason: Option<String>,
     ) -> Result<Submission> {
         let id = i64::from(id);
-        let (state, caller) = (ctx.state().clone(), ctx.caller().clone());
-        gql(state
-            .db
-            .run(move |conn| submissions::withdraw(conn, &caller, id, reason))
-            .await)
+        run(ctx, move |conn, _state, caller| {
+            submissions::withdraw(conn, caller, id, reason)
+        })
+        .await
     }
 }

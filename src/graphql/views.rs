@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result};
 
-use super::{ContextExt, gql};
+use super::{ContextExt, gql, run};
 use crate::error::AppError;
 use crate::period::Period;
 use crate::registry::{OrgForm, SizeClass, TeamType};
@@ -65,7 +65,6 @@ impl ViewQuery {
         version: Option<String>,
     ) -> Result<std::sync::Arc<AggregateView>> {
         let state = ctx.state().clone();
-        let caller = ctx.caller().clone();
         let query = AggregateQuery {
             indicator,
             version,
@@ -77,13 +76,10 @@ impl ViewQuery {
             group_by: dedup(group_by),
             filter: filter.into_filter(&state.reference)?,
         };
-        gql(ctx
-            .state()
-            .db
-            .run(move |conn| {
-                views::aggregate::aggregate_view(conn, &ViewContext::new(&state, &caller), &query)
-            })
-            .await)
+        run(ctx, move |conn, state, caller| {
+            views::aggregate::aggregate_view(conn, &ViewContext::new(state, caller), &query)
+        })
+        .await
     }
 
     /// Yearly series per group indexed to a base year (default: from).
@@ -101,7 +97,6 @@ impl ViewQuery {
         version: Option<String>,
     ) -> Result<std::sync::Arc<TrendView>> {
         let state = ctx.state().clone();
-        let caller = ctx.caller().clone();
         let query = TrendQuery {
             indicator,
             version,
@@ -112,13 +107,10 @@ impl ViewQuery {
             filter: filter.into_filter(&state.reference)?,
             balanced,
         };
-        gql(ctx
-            .state()
-            .db
-            .run(move |conn| {
-                views::trend::trend_view(conn, &ViewContext::new(&state, &caller), &query)
-            })
-            .await)
+        run(ctx, move |conn, state, caller| {
+            views::trend::trend_view(conn, &ViewContext::new(state, caller), &query)
+        })
+        .await
     }
 
     /// One organisation against its peers (default: same team type and size class).
@@ -132,8 +124,6 @@ impl ViewQuery {
         version: Option<String>,
     ) -> Result<std::sync::Arc<BenchmarkView>> {
         let organisation = i64::from(organisation);
-        let state = ctx.state().clone();
-        let caller = ctx.caller().clone();
         let query = BenchmarkQuery {
             organisation,
             indicator,
@@ -141,13 +131,10 @@ impl ViewQuery {
             units: gql(views::units_of(Some(&period), None, None))?,
             peers: dedup(peers.unwrap_or_else(|| vec![GroupDim::TeamType, GroupDim::SizeClass])),
         };
-        gql(ctx
-            .state()
-            .db
-            .run(move |conn| {
-                views::benchmark::benchmark_view(conn, &ViewContext::new(&state, &caller), &query)
-            })
-            .await)
+        run(ctx, move |conn, state, caller| {
+            views::benchmark::benchmark_view(conn, &ViewContext::new(state, caller), &query)
+        })
+        .await
     }
 
     /// Which organisations reported which indicators in a period.
@@ -158,25 +145,16 @@ impl ViewQuery {
         team_type: Option<TeamType>,
         version: Option<String>,
     ) -> Result<std::sync::Arc<CompletenessView>> {
-        let state = ctx.state().clone();
-        let caller = ctx.caller().clone();
         let query = CompletenessQuery {
             period: gql(Period::parse(&period)
                 .map_err(|e| AppError::validation("period", "invalid_period", e)))?,
             version,
             team_type,
         };
-        gql(ctx
-            .state()
-            .db
-            .run(move |conn| {
-                views::completeness::completeness_view(
-                    conn,
-                    &ViewContext::new(&state, &caller),
-                    &query,
-                )
-            })
-            .await)
+        run(ctx, move |conn, state, caller| {
+            views::completeness::completeness_view(conn, &ViewContext::new(state, caller), &query)
+        })
+        .await
     }
 
     /// The value per CBS municipality code, for maps.
@@ -189,8 +167,6 @@ impl ViewQuery {
         to: Option<String>,
         version: Option<String>,
     ) -> Result<std::sync::Arc<MunicipalityView>> {
-        let state = ctx.state().clone();
-        let caller = ctx.caller().clone();
         let query = MunicipalityQuery {
             indicator,
             version,
@@ -200,17 +176,10 @@ impl ViewQuery {
                 to.as_deref(),
             ))?,
         };
-        gql(ctx
-            .state()
-            .db
-            .run(move |conn| {
-                views::municipalities::municipality_view(
-                    conn,
-                    &ViewContext::new(&state, &caller),
-                    &query,
-                )
-            })
-            .await)
+        run(ctx, move |conn, state, caller| {
+            views::municipalities::municipality_view(conn, &ViewContext::new(state, caller), &query)
+        })
+        .await
     }
 }
 

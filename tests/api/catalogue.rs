@@ -99,26 +99,7 @@ async fn restarting_twice_changes_nothing() {
 #[actix_web::test]
 async fn a_second_catalogue_version_loads_beside_the_first() {
     let app = TestApp::spawn().await;
-    let v2 = r#"
-        version = "v2"
-        title = "Basisset v2"
-        released_on = "2027-06-01"
-        extends = "v1"
-        retire = ["klachten"]
-        [[indicators]]
-        code = "klachten_gegrond"
-        goal = "context"
-        kind = "flow"
-        unit = "count"
-        direction = "lower_is_better"
-        period_types = ["year"]
-        source = "registration"
-        team_types = ["wmo", "jeugd", "integraal"]
-        label_nl = "Gegronde klachten"
-        label_en = "Upheld complaints"
-        definition = "Aantal klachten dat in de periode gegrond is verklaard door de klachtencommissie."
-        counting_moment = "datum van de uitspraak"
-    "#;
+    let v2 = include_str!("../fixtures/catalogue-v2.toml");
     let catalogue = Catalogue::from_sources(GOALS_TOML, &[VERSION_TOMLS[0], v2]).unwrap();
     let mut conn = app.conn();
     let written = basisset::db::transaction(&mut conn, |c| catalogue.sync(c)).unwrap();
