@@ -199,3 +199,134 @@ fn help_lists_every_option_with_its_environment_variable() {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
 }
+
+/// Column names of every table as `db/schema.rs` declares them.
+fn declared_columns() -> std::collections::BTreeMap<&'static str, Vec<String>> {
+    use basisset::db::schema::*;
+    use diesel::prelude::*;
+    fn names(sql: String) -> Vec<String> {
+        // "SELECT `t`.`a`, `t`.`b` FROM `t` -- binds: []"
+        let list = sql
+            .split(" FROM ")
+            .next()
+            .unwrap()
+            .trim_start_matches("SELECT ");
+        let mut v: Vec<String> = list
+            .split(", ")
+            .map(|c| c.rsplit('.').next().unwrap().trim_matches('`').to_owned())
+            .collect();
+        v.sort();
+        v
+    }
+    macro_rules! cols {
+        ($($t:ident),*) => {{
+            let mut m = std::collections::BTreeMap::new();
+            $(m.insert(stringify!($t), names(diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+                &$t::table.select($t::all_columns)).to_string()));)*
+            m
+        }};
+    }
+    cols!(
+        catalogue_versions,
+        transformation_goals,
+        indicators,
+        provinces,
+        municipalities,
+        organisations,
+        organisation_municipalities,
+        api_clients,
+        submissions,
+        submission_revisions,
+        submission_events,
+        figures,
+        idempotency_keys,
+        data_version
+    )
+}
+
+#[derive(diesel::QueryableByName)]
+struct Col {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+fn live_columns(conn: &mut basisset::db::DbConn, table: &str) -> Vec<String> {
+    let sql = match conn.backend() {
+        Backend::Sqlite => format!("SELECT name FROM pragma_table_info('{table}')"),
+        Backend::Postgres => format!(
+            "SELECT column_name::text AS name FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = '{table}'"
+        ),
+    };
+    let mut v: Vec<String> = diesel::sql_query(sql)
+        .load::<Col>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Both migration chains end in the columns `db/schema.rs` declares (SQLite always; PostgreSQL
+/// when the run has one).
+#[actix_web::test]
+async fn both_migration_chains_match_the_declared_schema() {
+    let declared = declared_columns();
+    let mut dbs = vec![TestDb::new()];
+    if dbs[0].backend == Backend::Postgres {
+        // Also a SQLite database, so a PostgreSQL run checks both chains.
+        let path = std::env::temp_dir().join(format!("basisset-chain-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let pool = basisset::db::Db::connect(
+            basisset::db::DatabaseTarget::parse(&format!("sqlite://{}", path.display())).unwrap(),
+            1,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let mut conn = pool.get().unwrap();
+        basisset::db::run_migrations(&mut conn).unwrap();
+        for (table, cols) in &declared {
+            assert_eq!(
+                &live_columns(&mut conn, table),
+                cols,
+                "sqlite table {table}"
+            );
+        }
+        drop(conn);
+        let _ = std::fs::remove_file(&path);
+    }
+    let db = dbs.remove(0);
+    let pool = db.connect(1);
+    let mut conn = pool.get().unwrap();
+    basisset::db::run_migrations(&mut conn).unwrap();
+    for (table, cols) in &declared {
+        assert_eq!(
+            &live_columns(&mut conn, table),
+            cols,
+            "{:?} table {table}",
+            db.backend
+        );
+    }
+}
+
+#[test]
+fn json_logs_by_flag() {
+    let db = TestDb::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_basisset"))
+        .args(["--database-url", &db.url, "--log-format", "json", "migrate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for l in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"));
+        assert!(
+            v.get("level").is_some() && v.get("timestamp").is_some(),
+            "{v}"
+        );
+    }
+}

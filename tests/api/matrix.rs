@@ -453,3 +453,33 @@ async fn graphql_matrix_submissions() {
     .await;
     gql_row(&app, &f, r#"mutation { returnSubmission(id: {submitted}, reason: "Graag controleren.") { status } }"#, associatie).await;
 }
+
+/// Views and documentation are open to everyone; what each caller sees inside a view is tested
+/// in `views.rs`.
+#[actix_web::test]
+async fn rest_and_graphql_matrix_views_and_docs() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    for path in [
+        "/api/v1/views/aggregate?indicator=klachten&period=2023&groupBy=teamType",
+        "/api/v1/views/aggregate?indicator=klachten&from=2020&to=2023&groupBy=year&format=csv",
+        "/api/v1/views/trend?indicator=klachten&from=2020&to=2023",
+        "/api/v1/views/benchmark?organisation={A}&indicator=klachten&period=2023",
+        "/api/v1/views/completeness?period=2023",
+        "/api/v1/views/municipalities?indicator=klachten&period=2023",
+        "/docs",
+        "/graphql",
+        "/assets/graphiql/init.js",
+    ] {
+        rest_row(&app, &f, "GET", path, None, ALL).await;
+    }
+    for q in [
+        r#"{ aggregate(indicator: "klachten", period: "2023", groupBy: [TEAM_TYPE]) { total { value } } }"#,
+        r#"{ trend(indicator: "klachten", from: 2020, to: 2023) { base } }"#,
+        r#"{ benchmark(organisation: {A}, indicator: "klachten", period: "2023") { value } }"#,
+        r#"{ completeness(period: "2023") { overallCoverage } }"#,
+        r#"{ municipalityValues(indicator: "klachten", period: "2023") { rows { code } } }"#,
+    ] {
+        gql_row(&app, &f, q, [OK; 5]).await;
+    }
+}
