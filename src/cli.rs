@@ -221,6 +221,15 @@ fn serve(global: &GlobalArgs, args: ServeArgs) -> AppResult<()> {
     tracing::info!(database = %db.target().redacted(), "using database");
     let demo = args.demo;
     let (state, prepared) = app::build_state(db, args)?;
+    tracing::info!(
+        migrations = ?prepared.migrations_applied,
+        catalogue_versions_written = ?prepared.catalogue_versions_written,
+        reference_rows_written = prepared.reference_rows_written,
+        catalogue = %state.catalogue.current().version,
+        indicators = state.catalogue.current().indicators.len(),
+        municipalities = state.reference.list(None, None).map(|m| m.len()).unwrap_or(0),
+        "database migrated and reference data loaded"
+    );
     if demo {
         let mut conn = state.db.get()?;
         let empty =
@@ -239,15 +248,6 @@ fn serve(global: &GlobalArgs, args: ServeArgs) -> AppResult<()> {
             tracing::info!("--demo: the database has organisations already; not seeding");
         }
     }
-    tracing::info!(
-        migrations = ?prepared.migrations_applied,
-        catalogue_versions_written = ?prepared.catalogue_versions_written,
-        reference_rows_written = prepared.reference_rows_written,
-        catalogue = %state.catalogue.current().version,
-        indicators = state.catalogue.current().indicators.len(),
-        municipalities = state.reference.list(None, None).map(|m| m.len()).unwrap_or(0),
-        "database migrated and reference data loaded"
-    );
     actix_web::rt::System::new()
         .block_on(crate::http::serve(state))
         .map_err(|e| AppError::internal(format!("server: {e}")))
