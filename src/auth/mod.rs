@@ -133,11 +133,6 @@ impl Caller {
         }
     }
 
-    /// Whether the caller sees every organisation's figures (the Associatie).
-    pub fn is_associatie(&self) -> bool {
-        matches!(self, Caller::System) || self.role() == Some(Role::Associatie)
-    }
-
     /// The caller's own organisation (team clients).
     pub fn own_organisation(&self) -> Option<i64> {
         match self {

@@ -502,14 +502,6 @@ impl Catalogue {
             .map(|&(v, i)| &self.versions[v].indicators[i])
     }
 
-    /// The definition of `code` in the newest version that has it.
-    pub fn latest_indicator(&self, code: &str) -> Option<&Indicator> {
-        self.versions
-            .iter()
-            .rev()
-            .find_map(|v| self.indicator(&v.version, code))
-    }
-
     pub fn goal(&self, code: &str) -> Option<&Goal> {
         self.goals.iter().find(|g| g.code == code)
     }

@@ -216,15 +216,6 @@ impl Db {
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
     }
-
-    /// Like [`Db::run`], inside one transaction: all or nothing.
-    pub async fn tx<T, F>(&self, f: F) -> AppResult<T>
-    where
-        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.run(move |conn| transaction(conn, f)).await
-    }
 }
 
 /// Run `f` in a transaction that is rolled back on any error. On SQLite the transaction takes

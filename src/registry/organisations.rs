@@ -1,7 +1,7 @@
 //! Wijkteam organisations: the registry the Associatie keeps. Readable by everyone (names, team
 //! types and the municipalities served are public facts); changed by admins only.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -604,14 +604,4 @@ pub fn refresh_provides_help(conn: &mut DbConn, organisation_id: i64) -> AppResu
         crate::db::bump_data_version(conn)?;
     }
     Ok(())
-}
-
-/// Ids of organisations that exist, for validating references in bulk.
-pub fn existing_ids(conn: &mut DbConn, ids: &[i64]) -> AppResult<HashSet<i64>> {
-    Ok(organisations::table
-        .filter(organisations::id.eq_any(ids))
-        .select(organisations::id)
-        .load::<i64>(conn)?
-        .into_iter()
-        .collect())
 }

@@ -541,8 +541,6 @@ pub struct Cell {
     pub acc: Acc,
     /// Every figure behind it is published (openbaar).
     pub published: bool,
-    /// End of the last sub-period behind it (stocks take the last).
-    pub last_start: Option<NaiveDate>,
 }
 
 /// Roll up one key's figures for `unit`: the figures for exactly that period if there are any;
@@ -598,7 +596,6 @@ pub fn rollup(kind: Kind, rows: &[&ViewRow], unit: Period) -> Option<Cell> {
     for r in chosen {
         cell.acc.merge(&r.acc);
         cell.published &= r.published;
-        cell.last_start = cell.last_start.max(Some(r.start));
     }
     Some(cell)
 }
@@ -616,7 +613,6 @@ pub fn combine_units(kind: Kind, cells: &[Option<Cell>]) -> Option<Cell> {
                 let c = c.as_ref()?;
                 out.acc.merge(&c.acc);
                 out.published &= c.published;
-                out.last_start = out.last_start.max(c.last_start);
             }
             Some(out)
         }
@@ -630,7 +626,6 @@ pub fn combine_units(kind: Kind, cells: &[Option<Cell>]) -> Option<Cell> {
                 });
                 o.acc.merge(&c.acc);
                 o.published &= c.published;
-                o.last_start = o.last_start.max(c.last_start);
             }
             out
         }
