@@ -151,9 +151,22 @@ pub struct AuthArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ViewArgs {
-    /// Minimum number of organisations behind an aggregate shown to teams and the public (k).
+    /// Disclosure control, k: the least number of organisations whose figures a caller may not
+    /// see individually behind a value shown to teams and the public (threshold rule).
     #[arg(long, env = "BASISSET_MIN_ORGANISATIONS", default_value_t = 3)]
     pub min_organisations: usize,
+    /// Disclosure control, p (percent): the p% rule for primary suppression, and the protection
+    /// interval every hidden figure keeps against the attacker's linear program.
+    #[arg(long, env = "BASISSET_DISCLOSURE_P", default_value_t = 10.0)]
+    pub disclosure_p_percent: f64,
+    /// Quartiles and percentile ranks over figures the caller may not see individually are shown
+    /// only from at least this many of them (never min and max).
+    #[arg(
+        long,
+        env = "BASISSET_MIN_DISTRIBUTION_ORGANISATIONS",
+        default_value_t = 10
+    )]
+    pub min_distribution_organisations: usize,
     /// Survey aggregates with fewer respondents are flagged unreliable (and withheld from the public).
     #[arg(long, env = "BASISSET_MIN_RESPONDENTS", default_value_t = 30)]
     pub min_respondents: i64,

@@ -22,6 +22,8 @@ pub struct ViewFilterInput {
     pub province: Option<String>,
     pub provides_help: Option<HelpGroup>,
     pub org_form: Option<OrgForm>,
+    /// Residents can register themselves.
+    pub self_registration: Option<bool>,
 }
 
 impl ViewFilterInput {
@@ -42,6 +44,7 @@ impl ViewFilterInput {
             province,
             provides_help: self.provides_help,
             org_form: self.org_form,
+            self_registration: self.self_registration,
         })
     }
 }

@@ -57,6 +57,8 @@ pub struct FilterParams {
     provides_help: Option<String>,
     #[param(value_type = Option<OrgForm>)]
     org_form: Option<String>,
+    /// Residents can register themselves: true or false.
+    self_registration: Option<bool>,
 }
 
 impl FilterParams {
@@ -80,6 +82,7 @@ impl FilterParams {
             province,
             provides_help: parse_param("providesHelp", self.provides_help.as_deref())?,
             org_form: parse_param("orgForm", self.org_form.as_deref())?,
+            self_registration: self.self_registration,
         })
     }
 }
@@ -96,7 +99,9 @@ pub struct AggregateParams {
     from: Option<String>,
     /// Last year of a span.
     to: Option<String>,
-    /// Comma-separated: teamType, sizeClass, province, providesHelp, orgForm, year.
+    /// Comma-separated: teamType, sizeClass, province, providesHelp, orgForm, selfRegistration,
+    /// year. Callers other than the Associatie: groupBy and filters together must form a
+    /// published table (README: disclosure policy).
     group_by: Option<String>,
     /// Catalogue version (default current).
     version: Option<String>,
@@ -108,6 +113,7 @@ pub struct AggregateParams {
 #[utoipa::path(get, path = "/api/v1/views/aggregate", tag = "views",
     params(AggregateParams, FilterParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((AggregateView = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A grouping, period or span not published to this caller (GROUPING_NOT_PUBLISHED, PERIOD_NOT_PUBLISHED, SPAN_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn aggregate(
@@ -162,6 +168,7 @@ pub struct TrendParams {
 #[utoipa::path(get, path = "/api/v1/views/trend", tag = "views",
     params(TrendParams, FilterParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((TrendView = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A grouping or balanced panel not published to this caller (GROUPING_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn trend(
@@ -212,8 +219,9 @@ pub struct BenchmarkParams {
 #[utoipa::path(get, path = "/api/v1/views/benchmark", tag = "views",
     params(BenchmarkParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((BenchmarkView = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "Peers or a period not published to this caller (GROUPING_NOT_PUBLISHED, PERIOD_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation, or no figure of it the caller may see (the same answer for both)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn benchmark(
     state: web::Data<AppState>,
@@ -307,6 +315,7 @@ pub struct MunicipalityParams {
 #[utoipa::path(get, path = "/api/v1/views/municipalities", tag = "views",
     params(MunicipalityParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((MunicipalityView = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A period not published to this caller (PERIOD_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn municipalities(

@@ -60,7 +60,8 @@ pub struct Organisation {
     /// Whether the team provides help itself (null: unknown).
     pub provides_help: Option<bool>,
     pub provides_help_source: ProvidesHelpSource,
-    /// When derived from figures: the share of ambulatory youth help delivered by the team (%).
+    /// When derived from figures: the share of ambulatory youth help delivered by the team (%),
+    /// shown only when those figures are published (openbaar).
     pub provides_help_share: Option<f64>,
     /// What the registry declares, used until figures exist.
     pub provides_help_declared: Option<bool>,
@@ -561,7 +562,7 @@ pub const PROVIDES_HELP_INDICATOR: &str = "jeugd_aandeel_ambulant_door_team";
 /// without such figures, the declaration stands. Called whenever counted figures change.
 pub fn refresh_provides_help(conn: &mut DbConn, organisation_id: i64) -> AppResult<()> {
     use crate::db::schema::figures;
-    let rows: Vec<(NaiveDate, Option<i64>, Option<i64>)> = figures::table
+    let rows: Vec<(NaiveDate, Option<i64>, Option<i64>, String)> = figures::table
         .filter(figures::organisation_id.eq(organisation_id))
         .filter(figures::counted)
         .filter(figures::indicator.eq(PROVIDES_HELP_INDICATOR))
@@ -569,22 +570,24 @@ pub fn refresh_provides_help(conn: &mut DbConn, organisation_id: i64) -> AppResu
             figures::period_start,
             figures::numerator,
             figures::denominator,
+            figures::publication,
         ))
         .load(conn)?;
     let newest = rows.iter().map(|r| r.0).max();
-    let (num, den) = rows
-        .iter()
-        .filter(|r| Some(r.0) == newest)
-        .fold((0i64, 0i64), |(n, d), r| {
-            (n + r.1.unwrap_or(0), d + r.2.unwrap_or(0))
-        });
+    let latest: Vec<_> = rows.iter().filter(|r| Some(r.0) == newest).collect();
+    let (num, den) = latest.iter().fold((0i64, 0i64), |(n, d), r| {
+        (n + r.1.unwrap_or(0), d + r.2.unwrap_or(0))
+    });
+    // The registry is public: the share itself is shown only when the figures behind it are
+    // published (disclosure control); the yes/no category it decides may always be shown.
+    let published = latest.iter().all(|r| r.3 == "openbaar");
     let row = load_row(conn, organisation_id)?;
     let (provides_help, source, share) = if den > 0 {
         let share = 100.0 * num as f64 / den as f64;
         (
             Some(share >= PROVIDES_HELP_THRESHOLD_PCT),
             ProvidesHelpSource::Figures,
-            Some(share),
+            Some(share).filter(|_| published),
         )
     } else {
         let (v, s) = declared_state(row.provides_help_declared);

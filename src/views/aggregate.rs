@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::protect::{CellKey, Family, require_public_table};
 use super::{
-    Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate,
-    by_organisation, combine_units, fetch_summed, resolve_indicator, rollup,
+    Aggregate, Group, GroupDim, IndicatorRef, Member, PublicStatus, ViewContext, ViewFilter,
+    aggregate_full, aggregate_public, by_organisation, combine_units, fetch_summed,
+    resolve_indicator, rollup, withheld,
 };
 use crate::db::DbConn;
-use crate::error::AppResult;
-use crate::period::{Period, PeriodInfo};
+use crate::error::{AppError, AppResult};
+use crate::period::{Period, PeriodInfo, PeriodType};
 
 #[derive(Debug, Clone, Default)]
 pub struct AggregateQuery {
@@ -40,7 +42,7 @@ pub struct AggregateView {
     pub from: PeriodInfo,
     pub to: PeriodInfo,
     pub group_by: Vec<GroupDim>,
-    /// k: organisations needed behind a value shown to teams and the public.
+    /// k: organisations whose figures a caller may not see, needed behind a value shown to it.
     pub min_organisations: i64,
     pub rows: Vec<AggregateRow>,
     /// All organisations matching the filter together.
@@ -105,13 +107,133 @@ pub fn aggregate_view(
     ctx.cached(conn, "aggregate", q, |conn| compute(conn, ctx, q))
 }
 
+/// What a caller other than the Associatie may ask: years only, a public table, and a span
+/// of years only per year. Returns the public table and the years.
+pub(crate) fn public_request(
+    units: &[Period],
+    group_by: &[GroupDim],
+    filter: &ViewFilter,
+    field: &str,
+) -> AppResult<(&'static [GroupDim], Vec<i32>)> {
+    if let Some(u) = units.iter().find(|u| u.kind != PeriodType::Year) {
+        return Err(AppError::bad_request(
+            "PERIOD_NOT_PUBLISHED",
+            format!(
+                "period {}: figures are published per year; half-years and quarters are for the \
+                 Associatie only (they would let a year's suppressed values be derived)",
+                u.code()
+            ),
+        ));
+    }
+    if units.len() > 1 && !group_by.contains(&GroupDim::Year) {
+        return Err(AppError::bad_request(
+            "SPAN_NOT_PUBLISHED",
+            "from/to: a span of years is published per year only; add year to groupBy (or \
+             ask per period)",
+        ));
+    }
+    let mut dims: Vec<GroupDim> = group_by.to_vec();
+    dims.extend(filter.dims());
+    let table = require_public_table(&dims, field)?;
+    Ok((table, units.iter().map(|u| u.year).collect()))
+}
+
+/// The cells of a public table in one family that match a filter, keyed by their row group
+/// (the `group_by` dimensions, and `year` when grouping by year).
+pub(crate) fn public_rows(
+    family: &Family,
+    table: &[GroupDim],
+    group_by: &[GroupDim],
+    filter: &ViewFilter,
+    year: Option<i32>,
+) -> Vec<(Group, CellKey)> {
+    let fixed = filter.dims();
+    let want = Group::default().with_filter(filter);
+    family
+        .tables
+        .get(table)
+        .into_iter()
+        .flatten()
+        .filter_map(|key| {
+            let CellKey::Group(g) = key else { return None };
+            (g.project(&fixed) == want).then(|| {
+                let mut row = g.project(group_by);
+                row.year = year.filter(|_| group_by.contains(&GroupDim::Year));
+                (row, key.clone())
+            })
+        })
+        .collect()
+}
+
+/// The key of the family cell a row (group values plus filter) stands for.
+pub(crate) fn family_key(row: &Group, filter: &ViewFilter) -> CellKey {
+    CellKey::Group(
+        Group {
+            year: None,
+            ..row.clone()
+        }
+        .with_filter(filter),
+    )
+}
+
 fn compute(
     conn: &mut DbConn,
     ctx: &ViewContext<'_>,
     q: &AggregateQuery,
 ) -> AppResult<AggregateView> {
-    let (catalogue, audience, t) = (ctx.catalogue, ctx.audience, ctx.thresholds);
-    let (ind, versions) = resolve_indicator(catalogue, &q.indicator, q.version.as_deref())?;
+    let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
+    let first = *q.units.first().expect("units");
+    let last = *q.units.last().expect("units");
+    let policy = ctx.policy;
+    let (rows, total) = if ctx.full() {
+        full_cells(conn, ctx, ind, &versions, q)?
+    } else {
+        let (table, years) = public_request(&q.units, &q.group_by, &q.filter, "groupBy")?;
+        let families = ctx.families(conn, ind, &versions, &years)?;
+        let mut rows = BTreeMap::new();
+        for (year, family) in years.iter().zip(&families) {
+            for (group, key) in public_rows(family, table, &q.group_by, &q.filter, Some(*year)) {
+                let cell = family.cell(&key).expect("listed cell");
+                rows.insert(
+                    group,
+                    aggregate_public(ind.kind, cell, ctx.audience, &policy),
+                );
+            }
+        }
+        let total = match families.as_slice() {
+            [family] => {
+                let key = family_key(&Group::default(), &q.filter);
+                family
+                    .cell(&key)
+                    .map(|c| aggregate_public(ind.kind, c, ctx.audience, &policy))
+                    .unwrap_or_else(|| withheld(PublicStatus::NOT_PUBLISHED))
+            }
+            _ => withheld(PublicStatus::NOT_PUBLISHED),
+        };
+        (rows, total)
+    };
+    Ok(AggregateView {
+        indicator: IndicatorRef::of(ind),
+        from: first.info(),
+        to: last.info(),
+        group_by: q.group_by.clone(),
+        min_organisations: policy.k as i64,
+        rows: rows
+            .into_iter()
+            .map(|(group, aggregate)| AggregateRow { group, aggregate })
+            .collect(),
+        total,
+    })
+}
+
+/// The Associatie's view: every grouping, exact, with what the public gets of each cell.
+fn full_cells(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    ind: &crate::catalogue::Indicator,
+    versions: &[String],
+    q: &AggregateQuery,
+) -> AppResult<(BTreeMap<Group, Aggregate>, Aggregate)> {
     let first = *q.units.first().expect("units");
     let last = *q.units.last().expect("units");
     let single = q.units.len() == 1;
@@ -119,7 +241,7 @@ fn compute(
         conn,
         ind.kind,
         &ind.code,
-        &versions,
+        versions,
         first.start(),
         last.end(),
         single,
@@ -135,19 +257,42 @@ fn compute(
     } else {
         groups.values().flatten().copied().collect()
     };
-    Ok(AggregateView {
-        indicator: IndicatorRef::of(ind),
-        from: first.info(),
-        to: last.info(),
-        group_by: q.group_by.clone(),
-        min_organisations: t.min_organisations as i64,
-        rows: groups
-            .into_iter()
-            .map(|(group, members)| AggregateRow {
-                group,
-                aggregate: aggregate(ind.kind, &members, audience, t),
-            })
-            .collect(),
-        total: aggregate(ind.kind, &total_members, audience, t),
-    })
+    // What the public gets: only years, public tables, and per year.
+    let public = public_request(&q.units, &q.group_by, &q.filter, "groupBy").ok();
+    let families = match &public {
+        Some((_, years)) => ctx.families(conn, ind, versions, years)?,
+        None => Vec::new(),
+    };
+    let status_of = |row: &Group| -> PublicStatus {
+        let Some((_, years)) = &public else {
+            return PublicStatus::NOT_PUBLISHED;
+        };
+        let year = row.year.unwrap_or(first.year);
+        let Some(family) = years
+            .iter()
+            .position(|y| *y == year)
+            .and_then(|i| families.get(i))
+        else {
+            return PublicStatus::NOT_PUBLISHED;
+        };
+        family
+            .cell(&family_key(row, &q.filter))
+            .map(PublicStatus::of)
+            .unwrap_or(PublicStatus::NOT_PUBLISHED)
+    };
+    let policy = ctx.policy;
+    let total_status = if families.len() == 1 {
+        status_of(&Group::default())
+    } else {
+        PublicStatus::NOT_PUBLISHED
+    };
+    let total = aggregate_full(ind.kind, &total_members, &policy, total_status);
+    let rows = groups
+        .into_iter()
+        .map(|(group, members)| {
+            let agg = aggregate_full(ind.kind, &members, &policy, status_of(&group));
+            (group, agg)
+        })
+        .collect();
+    Ok((rows, total))
 }

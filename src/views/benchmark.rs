@@ -1,17 +1,21 @@
 //! Where one organisation stands against its peers (same team type and size class unless other
-//! dimensions are chosen) and the country.
+//! dimensions are chosen) and the country. The peers are the organisation's cell of a published
+//! table, never a list the caller picks: otherwise "national minus peers" would be one
+//! organisation's figure. Callers other than the Associatie benchmark their own organisation or
+//! one whose figure is published.
 
 use serde::Serialize;
 
 use super::aggregate::members_by_group;
+use super::protect::{CellKey, key_of, public_table, require_public_table};
 use super::{
-    Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate,
-    fetch_summed, resolve_indicator, stats,
+    Aggregate, Group, GroupDim, IndicatorRef, Member, PublicStatus, ViewContext, ViewFilter,
+    aggregate_full, aggregate_public, fetch_summed, ranks_allowed, resolve_indicator, stats,
 };
 use crate::catalogue::Direction;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::period::{Period, PeriodInfo};
+use crate::period::{Period, PeriodInfo, PeriodType};
 
 #[derive(Debug, Clone)]
 pub struct BenchmarkQuery {
@@ -37,18 +41,20 @@ pub struct BenchmarkView {
     pub from: PeriodInfo,
     pub to: PeriodInfo,
     pub organisation: OrganisationRef,
-    /// The organisation's own value; null when it has none or the caller may not see it.
+    /// The organisation's own value (null when it has none: only the Associatie gets an answer
+    /// then; others get 404, as for a figure they may not see).
     pub value: Option<f64>,
-    /// True when the organisation has a value the caller may not see.
-    pub value_withheld: bool,
     pub peer_dimensions: Vec<GroupDim>,
     /// The peer group's characteristics.
     pub peer_group: Group,
-    /// The peers (excluding the organisation itself).
+    /// The peer group: every organisation with those characteristics, this one included (a cell
+    /// of the published tables, the same cell the aggregate view shows).
     pub peers: Aggregate,
-    /// Share of peers with a lower value plus half the ties, in percent.
+    /// Share of the other peers with a lower value plus half the ties, in percent. For callers
+    /// other than the Associatie only where quartiles are shown too.
     pub percentile_rank: Option<f64>,
-    /// Share of peers the organisation does better than, given the indicator's direction.
+    /// Share of the other peers the organisation does better than, given the indicator's
+    /// direction.
     pub better_than_percent: Option<f64>,
     /// All organisations in the country.
     pub national: Aggregate,
@@ -67,8 +73,8 @@ fn compute(
     ctx: &ViewContext<'_>,
     q: &BenchmarkQuery,
 ) -> AppResult<BenchmarkView> {
-    let (catalogue, audience, t) = (ctx.catalogue, ctx.audience, ctx.thresholds);
-    let (ind, versions) = resolve_indicator(catalogue, &q.indicator, q.version.as_deref())?;
+    let policy = ctx.policy;
+    let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
     if q.peers.contains(&GroupDim::Year) {
         return Err(AppError::validation(
             "peers",
@@ -76,62 +82,128 @@ fn compute(
             "peers are compared in one period; year is not a peer dimension",
         ));
     }
-    let first = *q.units.first().expect("units");
-    let last = *q.units.last().expect("units");
-    let single = q.units.len() == 1;
-    let rows = fetch_summed(
-        conn,
-        ind.kind,
-        &ind.code,
-        &versions,
-        first.start(),
-        last.end(),
-        single,
-    )?;
+    let unit = *q.units.first().expect("units");
     let orgs = ctx.organisations(conn)?;
     let org = orgs
         .get(&q.organisation)
         .ok_or_else(|| AppError::not_found("organisation", q.organisation))?;
     let peer_group = org.group(&q.peers, None);
-    let peer_filter = ViewFilter {
-        team_type: peer_group.team_type,
-        size_class: peer_group.size_class,
-        province: peer_group.province.clone(),
-        provides_help: peer_group.provides_help,
-        org_form: peer_group.org_form,
+    let no_figure = || {
+        AppError::not_found(
+            "published figure",
+            format!(
+                "of organisation {} for {} in {}",
+                q.organisation,
+                ind.code,
+                unit.code()
+            ),
+        )
     };
-    let all: Vec<Member> = members_by_group(
-        ind.kind,
-        &rows,
-        &q.units,
-        &orgs,
-        &[],
-        &ViewFilter::default(),
-    )
-    .into_values()
-    .flatten()
-    .collect();
-    let own = all.iter().find(|m| m.organisation == org.id).copied();
-    let peers: Vec<Member> = all
-        .iter()
-        .filter(|m| m.organisation != org.id)
-        .filter(|m| {
-            orgs.get(&m.organisation)
-                .is_some_and(|o| o.matches(&peer_filter))
-        })
-        .copied()
+    let (value, peers, rank_values, national) = if ctx.full() {
+        let rows = fetch_summed(
+            conn,
+            ind.kind,
+            &ind.code,
+            &versions,
+            unit.start(),
+            unit.end(),
+            true,
+        )?;
+        let all: Vec<Member> = members_by_group(
+            ind.kind,
+            &rows,
+            &q.units,
+            &orgs,
+            &[],
+            &ViewFilter::default(),
+        )
+        .into_values()
+        .flatten()
         .collect();
-    let visible = own.is_some_and(|m| audience.sees(m.organisation, m.cell.published));
-    let value = own
-        .filter(|_| visible)
-        .and_then(|m| m.cell.acc.value(ind.kind));
-    let peers_agg = aggregate(ind.kind, &peers, audience, t);
-    let peer_values: Vec<f64> = peers
-        .iter()
-        .filter_map(|m| m.cell.acc.value(ind.kind))
-        .collect();
-    let rank = match (value, peers_agg.suppressed) {
-        (Some(v), false) => stats::percentile_rank(v, &peer_values),
+        let peer_filter = ViewFilter::default().with(&peer_group);
+        let peers: Vec<Member> = all
+            .iter()
+            .filter(|m| {
+                orgs.get(&m.organisation)
+                    .is_some_and(|o| o.matches(&peer_filter))
+            })
+            .copied()
+            .collect();
+        let public = match (unit.kind, public_table(&q.peers)) {
+            (PeriodType::Year, Some(_)) => Some(ctx.family(conn, ind, &versions, unit.year)?),
+            _ => None,
+        };
+        let status = |key: &CellKey| {
+            public
+                .as_ref()
+                .and_then(|f| f.cell(key))
+                .map(PublicStatus::of)
+                .unwrap_or(PublicStatus::NOT_PUBLISHED)
+        };
+        let own = all.iter().find(|m| m.organisation == org.id);
+        let value = own.and_then(|m| m.cell.acc.value(ind.kind));
+        let others: Vec<f64> = peers
+            .iter()
+            .filter(|m| m.organisation != org.id)
+            .filter_map(|m| m.cell.acc.value(ind.kind))
+            .collect();
+        (
+            value,
+            aggregate_full(
+                ind.kind,
+                &peers,
+                &policy,
+                status(&CellKey::Group(peer_group.clone())),
+            ),
+            Some(others),
+            aggregate_full(
+                ind.kind,
+                &all,
+                &policy,
+                status(&CellKey::Group(Group::default())),
+            ),
+        )
+    } else {
+        if unit.kind != PeriodType::Year {
+            return Err(AppError::bad_request(
+                "PERIOD_NOT_PUBLISHED",
+                "benchmarks are published per year; half-years and quarters are for the \
+                 Associatie only",
+            ));
+        }
+        let table = require_public_table(&q.peers, "peers")?;
+        let family = ctx.family(conn, ind, &versions, unit.year)?;
+        let total = family
+            .cell(&CellKey::Group(Group::default()))
+            .ok_or_else(no_figure)?;
+        let own = total
+            .members
+            .iter()
+            .find(|m| m.organisation == org.id)
+            .ok_or_else(no_figure)?;
+        if !ctx.audience.sees(org.id, own.cell.published()) {
+            return Err(no_figure());
+        }
+        let peer_cell = family
+            .cell(&CellKey::Group(key_of(org, table)))
+            .ok_or_else(no_figure)?;
+        let others = ranks_allowed(peer_cell, &policy).then(|| {
+            peer_cell
+                .members
+                .iter()
+                .filter(|m| m.organisation != org.id)
+                .filter_map(|m| m.cell.acc.value(ind.kind))
+                .collect()
+        });
+        (
+            own.cell.acc.value(ind.kind),
+            aggregate_public(ind.kind, peer_cell, ctx.audience, &policy),
+            others,
+            aggregate_public(ind.kind, total, ctx.audience, &policy),
+        )
+    };
+    let rank = match (value, &rank_values) {
+        (Some(v), Some(others)) => stats::percentile_rank(v, others),
         _ => None,
     };
     let better = rank.and_then(|r| match ind.direction {
@@ -141,19 +213,18 @@ fn compute(
     });
     Ok(BenchmarkView {
         indicator: IndicatorRef::of(ind),
-        from: first.info(),
-        to: last.info(),
+        from: unit.info(),
+        to: unit.info(),
         organisation: OrganisationRef {
             id: org.id,
             name: org.name.clone(),
         },
         value,
-        value_withheld: own.is_some() && !visible,
         peer_dimensions: q.peers.clone(),
         peer_group,
-        peers: peers_agg,
+        peers,
         percentile_rank: rank,
         better_than_percent: better,
-        national: aggregate(ind.kind, &all, audience, t),
+        national,
     })
 }

@@ -18,6 +18,18 @@ struct State {
     entries: HashMap<String, Entry>,
     /// The organisations as views see them; kept even when view caching is off.
     organisations: Option<Entry>,
+    /// Protected table families per indicator and year; kept even when view caching is off
+    /// (they decide what is shown, and are costly to compute).
+    families: HashMap<String, Arc<crate::views::protect::Family>>,
+}
+
+impl State {
+    fn advance(&mut self, version: i64) {
+        self.version = version;
+        self.entries.clear();
+        self.organisations = None;
+        self.families.clear();
+    }
 }
 
 pub struct ViewCache {
@@ -43,9 +55,7 @@ impl ViewCache {
             if version < s.version {
                 return None;
             }
-            s.version = version;
-            s.entries.clear();
-            s.organisations = None;
+            s.advance(version);
         }
         s.entries.get(key).cloned()
     }
@@ -60,9 +70,7 @@ impl ViewCache {
         {
             let mut s = self.state.lock().expect("cache lock");
             if s.version < version {
-                s.version = version;
-                s.entries.clear();
-                s.organisations = None;
+                s.advance(version);
             }
             if s.version == version
                 && let Some(hit) = s.organisations.clone()
@@ -77,6 +85,36 @@ impl ViewCache {
             s.organisations = Some(value.clone());
         }
         Ok(value)
+    }
+
+    /// The protected family stored under `key` at data version `version`, if any.
+    pub fn family(&self, version: i64, key: &str) -> Option<Arc<crate::views::protect::Family>> {
+        let mut s = self.state.lock().expect("cache lock");
+        if s.version < version {
+            s.advance(version);
+        }
+        if s.version != version {
+            return None;
+        }
+        s.families.get(key).cloned()
+    }
+
+    /// Keep a family computed at `version` (unless the version moved on meanwhile).
+    pub fn put_family(
+        &self,
+        version: i64,
+        key: String,
+        family: crate::views::protect::Family,
+    ) -> Arc<crate::views::protect::Family> {
+        let family = Arc::new(family);
+        let mut s = self.state.lock().expect("cache lock");
+        if s.version == version {
+            if s.families.len() >= 4096 {
+                s.families.clear();
+            }
+            s.families.insert(key, family.clone());
+        }
+        family
     }
 
     fn store(&self, version: i64, key: String, value: Entry) {

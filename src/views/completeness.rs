@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{Audience, ViewContext};
 use crate::db::DbConn;
 use crate::db::schema::figures;
+use crate::disclosure::ConfStatus;
 use crate::error::AppResult;
 use crate::period::{Period, PeriodInfo};
 use crate::registry::TeamType;
@@ -21,10 +22,14 @@ pub struct IndicatorCoverage {
     pub label_nl: String,
     /// Active organisations the indicator applies to (by team type).
     pub applicable: i64,
-    /// Of those, how many reported it (counted figures within the period).
-    pub reported: i64,
+    /// Of those, how many reported it (counted figures within the period). Withheld from
+    /// callers other than the Associatie when between 1 and k-1 (it would point at who
+    /// reported).
+    pub reported: Option<i64>,
     /// reported / applicable, in percent.
     pub coverage: Option<f64>,
+    /// `F` shown, `A` withheld (too few organisations reported).
+    pub conf_status: ConfStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
@@ -156,12 +161,14 @@ fn compute(
                     .get(i.code.as_str())
                     .copied()
                     .unwrap_or_default();
+                let hide = audience != Audience::Full && r > 0 && (r as usize) < ctx.policy.k;
                 IndicatorCoverage {
                     code: i.code.clone(),
                     label_nl: i.label_nl.clone(),
                     applicable: a,
-                    reported: r,
-                    coverage: pct(r, a),
+                    reported: (!hide).then_some(r),
+                    coverage: pct(r, a).filter(|_| !hide),
+                    conf_status: if hide { ConfStatus::A } else { ConfStatus::F },
                 }
             })
             .collect(),

@@ -8,7 +8,7 @@ use super::municipalities::MunicipalityView;
 use super::trend::TrendView;
 use super::{Aggregate, Group, GroupDim};
 
-const AGG_COLUMNS: [&str; 14] = [
+const AGG_COLUMNS: [&str; 17] = [
     "value",
     "organisations",
     "numerator",
@@ -22,6 +22,9 @@ const AGG_COLUMNS: [&str; 14] = [
     "max",
     "suppressed",
     "suppressionReason",
+    "confStatus",
+    "publicConfStatus",
+    "publicSuppressionReason",
     "flags",
 ];
 
@@ -41,7 +44,7 @@ fn agg_cells(a: &Aggregate) -> Vec<String> {
     let d = a.distribution.as_ref();
     vec![
         num(a.value),
-        a.organisations.to_string(),
+        int(a.organisations),
         int(a.numerator),
         int(a.denominator),
         int(a.respondents),
@@ -53,6 +56,11 @@ fn agg_cells(a: &Aggregate) -> Vec<String> {
         num(d.and_then(|d| d.max)),
         a.suppressed.to_string(),
         a.suppression_reason
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default(),
+        a.conf_status.as_str().to_owned(),
+        a.public_conf_status.as_str().to_owned(),
+        a.public_suppression_reason
             .map(|r| r.as_str().to_owned())
             .unwrap_or_default(),
         a.flags
@@ -72,6 +80,7 @@ fn group_cells(g: &Group, dims: &[GroupDim]) -> Vec<String> {
                 GroupDim::Province => g.province.clone(),
                 GroupDim::ProvidesHelp => g.provides_help.map(|h| h.as_str().to_owned()),
                 GroupDim::OrgForm => g.org_form.map(|o| o.as_str().to_owned()),
+                GroupDim::SelfRegistration => g.self_registration.map(|b| b.to_string()),
                 GroupDim::Year => g.year.map(|y| y.to_string()),
             }
             .unwrap_or_default()
@@ -189,6 +198,7 @@ pub fn completeness(v: &CompletenessView) -> String {
         "applicable",
         "reported",
         "coverage",
+        "confStatus",
     ]
     .iter()
     .map(|c| c.to_string())
@@ -203,8 +213,9 @@ pub fn completeness(v: &CompletenessView) -> String {
                 i.code.clone(),
                 i.label_nl.clone(),
                 i.applicable.to_string(),
-                i.reported.to_string(),
+                int(i.reported),
                 num(i.coverage),
+                i.conf_status.as_str().to_owned(),
             ]
         })
         .collect();
@@ -217,6 +228,7 @@ pub fn completeness(v: &CompletenessView) -> String {
             o.applicable.to_string(),
             o.reported.to_string(),
             num(o.coverage),
+            "F".to_owned(),
         ]
     }));
     write(header, rows)

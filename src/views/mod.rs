@@ -3,8 +3,9 @@
 //!
 //! The path is the same for every view: fetch the counted figures of one indicator in a date
 //! range (one indexed query), roll them up per organisation and period unit (exact period if
-//! reported, else the sub-periods: flows need every sub-period, stocks take the last), group,
-//! pool, and withhold what the caller may not see.
+//! reported, else the sub-periods: flows need every sub-period, stocks take the last), group and
+//! pool. The Associatie gets the result as computed; everyone else gets the cells of the
+//! protected table family of the indicator and year ([`protect`], [`crate::disclosure`]).
 
 pub mod aggregate;
 pub mod benchmark;
@@ -12,6 +13,7 @@ pub mod cache;
 pub mod completeness;
 pub mod csv;
 pub mod municipalities;
+pub mod protect;
 pub mod stats;
 pub mod trend;
 
@@ -25,6 +27,7 @@ use crate::auth::{Caller, Role};
 use crate::catalogue::{Catalogue, Indicator, Kind};
 use crate::db::DbConn;
 use crate::db::schema::{figures, organisations};
+use crate::disclosure::{ConfStatus, Policy, Reason};
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodType};
 use crate::registry::{OrgForm, Reference, SizeClass, TeamType};
@@ -64,15 +67,6 @@ impl Audience {
     }
 }
 
-/// View settings from configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct Thresholds {
-    /// k: the least number of organisations behind a value shown to teams and the public.
-    pub min_organisations: usize,
-    /// Survey aggregates on fewer respondents are unreliable.
-    pub min_respondents: i64,
-}
-
 crate::text_enum! {
     /// "Provides help itself", as a group.
     pub enum HelpGroup {
@@ -103,6 +97,8 @@ pub enum GroupDim {
     Province,
     ProvidesHelp,
     OrgForm,
+    /// Whether residents can register themselves (zelfmelders).
+    SelfRegistration,
     Year,
 }
 
@@ -120,6 +116,7 @@ impl GroupDim {
             "province" => GroupDim::Province,
             "provideshelp" => GroupDim::ProvidesHelp,
             "orgform" => GroupDim::OrgForm,
+            "selfregistration" => GroupDim::SelfRegistration,
             "year" => GroupDim::Year,
             _ => return None,
         })
@@ -132,6 +129,7 @@ impl GroupDim {
             GroupDim::Province => "province",
             GroupDim::ProvidesHelp => "providesHelp",
             GroupDim::OrgForm => "orgForm",
+            GroupDim::SelfRegistration => "selfRegistration",
             GroupDim::Year => "year",
         }
     }
@@ -150,7 +148,7 @@ impl GroupDim {
                     "invalid_value",
                     format!(
                         "unknown dimension {part:?}: use teamType, sizeClass, province, \
-                         providesHelp, orgForm, year"
+                         providesHelp, orgForm, selfRegistration, year"
                     ),
                 )
             })?;
@@ -183,7 +181,50 @@ pub struct Group {
     pub province: Option<String>,
     pub provides_help: Option<HelpGroup>,
     pub org_form: Option<OrgForm>,
+    pub self_registration: Option<bool>,
     pub year: Option<i32>,
+}
+
+impl Group {
+    /// The same group with only `dims` kept (the cell of a coarser table holding it).
+    pub fn project(&self, dims: &[GroupDim]) -> Group {
+        let mut g = Group::default();
+        for d in dims {
+            match d {
+                GroupDim::TeamType => g.team_type = self.team_type,
+                GroupDim::SizeClass => g.size_class = self.size_class,
+                GroupDim::Province => g.province = self.province.clone(),
+                GroupDim::ProvidesHelp => g.provides_help = self.provides_help,
+                GroupDim::OrgForm => g.org_form = self.org_form,
+                GroupDim::SelfRegistration => g.self_registration = self.self_registration,
+                GroupDim::Year => g.year = self.year,
+            }
+        }
+        g
+    }
+
+    /// Set the dimensions a filter fixes.
+    pub fn with_filter(mut self, f: &ViewFilter) -> Group {
+        if f.team_type.is_some() {
+            self.team_type = f.team_type;
+        }
+        if f.size_class.is_some() {
+            self.size_class = f.size_class;
+        }
+        if f.province.is_some() {
+            self.province = f.province.clone();
+        }
+        if f.provides_help.is_some() {
+            self.provides_help = f.provides_help;
+        }
+        if f.org_form.is_some() {
+            self.org_form = f.org_form;
+        }
+        if f.self_registration.is_some() {
+            self.self_registration = f.self_registration;
+        }
+        self
+    }
 }
 
 /// Restrict a view to organisations with these characteristics.
@@ -194,6 +235,44 @@ pub struct ViewFilter {
     pub province: Option<String>,
     pub provides_help: Option<HelpGroup>,
     pub org_form: Option<OrgForm>,
+    pub self_registration: Option<bool>,
+}
+
+impl ViewFilter {
+    /// The filter selecting a group's organisations (its set dimensions, year ignored).
+    pub fn with(mut self, g: &Group) -> ViewFilter {
+        self.team_type = g.team_type.or(self.team_type);
+        self.size_class = g.size_class.or(self.size_class);
+        self.province = g.province.clone().or(self.province);
+        self.provides_help = g.provides_help.or(self.provides_help);
+        self.org_form = g.org_form.or(self.org_form);
+        self.self_registration = g.self_registration.or(self.self_registration);
+        self
+    }
+
+    /// The dimensions the filter fixes.
+    pub fn dims(&self) -> Vec<GroupDim> {
+        let mut d = Vec::new();
+        if self.team_type.is_some() {
+            d.push(GroupDim::TeamType);
+        }
+        if self.size_class.is_some() {
+            d.push(GroupDim::SizeClass);
+        }
+        if self.province.is_some() {
+            d.push(GroupDim::Province);
+        }
+        if self.provides_help.is_some() {
+            d.push(GroupDim::ProvidesHelp);
+        }
+        if self.org_form.is_some() {
+            d.push(GroupDim::OrgForm);
+        }
+        if self.self_registration.is_some() {
+            d.push(GroupDim::SelfRegistration);
+        }
+        d
+    }
 }
 
 /// What a view needs to know about an organisation.
@@ -206,6 +285,7 @@ pub struct OrgInfo {
     pub provides_help: HelpGroup,
     pub size_class: Option<SizeClass>,
     pub province: Option<String>,
+    pub self_registration: bool,
     pub active: bool,
 }
 
@@ -219,6 +299,7 @@ impl OrgInfo {
                 GroupDim::Province => g.province = self.province.clone(),
                 GroupDim::ProvidesHelp => g.provides_help = Some(self.provides_help),
                 GroupDim::OrgForm => g.org_form = Some(self.org_form),
+                GroupDim::SelfRegistration => g.self_registration = Some(self.self_registration),
                 GroupDim::Year => g.year = year,
             }
         }
@@ -233,6 +314,8 @@ impl OrgInfo {
                 .is_none_or(|p| Some(p) == self.province.as_ref())
             && f.provides_help.is_none_or(|h| h == self.provides_help)
             && f.org_form.is_none_or(|o| o == self.org_form)
+            && f.self_registration
+                .is_none_or(|s| s == self.self_registration)
     }
 }
 
@@ -240,7 +323,16 @@ pub fn load_organisations(
     conn: &mut DbConn,
     reference: &Reference,
 ) -> AppResult<HashMap<i64, OrgInfo>> {
-    type Row = (i64, String, String, String, Option<bool>, String, bool);
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<bool>,
+        String,
+        bool,
+        bool,
+    );
     let rows: Vec<Row> = organisations::table
         .select((
             organisations::id,
@@ -249,30 +341,34 @@ pub fn load_organisations(
             organisations::org_form,
             organisations::provides_help,
             organisations::primary_municipality,
+            organisations::self_registration,
             organisations::active,
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, name, team_type, org_form, help, primary, active)| {
-            let m = reference.municipality(&primary);
-            Ok((
-                id,
-                OrgInfo {
+        .map(
+            |(id, name, team_type, org_form, help, primary, self_registration, active)| {
+                let m = reference.municipality(&primary);
+                Ok((
                     id,
-                    name,
-                    team_type: team_type.parse().map_err(AppError::internal)?,
-                    org_form: org_form.parse().map_err(AppError::internal)?,
-                    provides_help: match help {
-                        Some(true) => HelpGroup::Yes,
-                        Some(false) => HelpGroup::No,
-                        None => HelpGroup::Unknown,
+                    OrgInfo {
+                        id,
+                        name,
+                        team_type: team_type.parse().map_err(AppError::internal)?,
+                        org_form: org_form.parse().map_err(AppError::internal)?,
+                        provides_help: match help {
+                            Some(true) => HelpGroup::Yes,
+                            Some(false) => HelpGroup::No,
+                            None => HelpGroup::Unknown,
+                        },
+                        size_class: m.map(|m| m.size_class),
+                        province: m.map(|m| m.province.clone()),
+                        self_registration,
+                        active,
                     },
-                    size_class: m.map(|m| m.size_class),
-                    province: m.map(|m| m.province.clone()),
-                    active,
-                },
-            ))
-        })
+                ))
+            },
+        )
         .collect()
 }
 
@@ -419,9 +515,11 @@ fn period_type(s: &str) -> AppResult<PeriodType> {
     PeriodType::parse(s).ok_or_else(|| AppError::internal(format!("period type {s}")))
 }
 
-/// Like [`fetch`], but summed by the database per organisation and period, or, when
+/// Like [`fetch`], but summed by the database per organisation, period and publication level,
+/// or, when
 /// `per_type` (one period unit, and a kind that does not take the last value), per organisation
-/// and period type: what aggregates, trends and benchmarks need, with far fewer rows to move.
+/// and period type (and publication level): what aggregates, trends and benchmarks need, with
+/// far fewer rows to move.
 pub fn fetch_summed(
     conn: &mut DbConn,
     kind: Kind,
@@ -432,7 +530,7 @@ pub fn fetch_summed(
     per_type: bool,
 ) -> AppResult<Vec<ViewRow>> {
     use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Date, Double, Nullable, Text};
+    use diesel::sql_types::{BigInt, Date, Double, Nullable};
     type Row = (
         i64,
         String,
@@ -445,7 +543,7 @@ pub fn fetch_summed(
         Option<i64>,
         Option<f64>,
         Option<i64>,
-        Option<String>,
+        String,
         i64,
     );
     let sums = (
@@ -456,7 +554,7 @@ pub fn fetch_summed(
         sql::<Nullable<BigInt>>("CAST(SUM(respondents) AS BIGINT)"),
         sql::<Nullable<Double>>("SUM(value * cases)"),
         sql::<Nullable<BigInt>>("CAST(SUM(cases) AS BIGINT)"),
-        sql::<Nullable<Text>>("MIN(publication)"),
+        figures::publication,
         sql::<BigInt>("COUNT(*)"),
     );
     let base = figures::table
@@ -467,30 +565,33 @@ pub fn fetch_summed(
         .filter(figures::period_end.le(to))
         .filter(figures::catalogue_version.eq_any(versions));
     let rows: Vec<Row> = if per_type && !matches!(kind, Kind::Stock | Kind::Amount) {
-        base.group_by((figures::organisation_id, figures::period_type))
-            .select((
-                figures::organisation_id,
-                figures::period_type,
-                sql::<Date>("MAX(period_start)"),
-                // Only flows need to know whether every sub-period is there.
-                sql::<BigInt>(if kind == Kind::Flow {
-                    "COUNT(DISTINCT period_start)"
-                } else {
-                    "CAST(1 AS BIGINT)"
-                }),
-                sums,
-            ))
-            .load::<(i64, String, NaiveDate, i64, _)>(conn)?
-            .into_iter()
-            .map(|(o, t, s, p, (a, b, c, d, e, f, g, h, i))| {
-                (o, t, s, p, a, b, c, d, e, f, g, h, i)
-            })
-            .collect()
+        base.group_by((
+            figures::organisation_id,
+            figures::period_type,
+            figures::publication,
+        ))
+        .select((
+            figures::organisation_id,
+            figures::period_type,
+            sql::<Date>("MAX(period_start)"),
+            // Only flows need to know whether every sub-period is there.
+            sql::<BigInt>(if kind == Kind::Flow {
+                "COUNT(DISTINCT period_start)"
+            } else {
+                "CAST(1 AS BIGINT)"
+            }),
+            sums,
+        ))
+        .load::<(i64, String, NaiveDate, i64, _)>(conn)?
+        .into_iter()
+        .map(|(o, t, s, p, (a, b, c, d, e, f, g, h, i))| (o, t, s, p, a, b, c, d, e, f, g, h, i))
+        .collect()
     } else {
         base.group_by((
             figures::organisation_id,
             figures::period_type,
             figures::period_start,
+            figures::publication,
         ))
         .select((
             figures::organisation_id,
@@ -506,7 +607,7 @@ pub fn fetch_summed(
     };
     rows.into_iter()
         .map(
-            |(org, pt, start, periods, sum, num, den, wr, resp, wc, cases, min_pub, n)| {
+            |(org, pt, start, periods, sum, num, den, wr, resp, wc, cases, publication, n)| {
                 let (weighted, weight) = match kind {
                     Kind::Survey => (wr.unwrap_or(0.0), resp.unwrap_or(0)),
                     Kind::MeanDuration => (wc.unwrap_or(0.0), cases.unwrap_or(0)),
@@ -526,8 +627,7 @@ pub fn fetch_summed(
                         weight,
                         figures: n.max(0) as usize,
                     },
-                    // 'associatie' < 'openbaar': the minimum is 'openbaar' only if all are.
-                    published: min_pub.as_deref() == Some("openbaar"),
+                    published: publication == "openbaar",
                 })
             },
         )
@@ -538,9 +638,29 @@ pub fn fetch_summed(
 /// period, rolled up.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cell {
+    /// Every figure behind it.
     pub acc: Acc,
+    /// The part of `acc` from figures that are not published (publication level associatie).
+    pub hidden: Acc,
+}
+
+impl Cell {
     /// Every figure behind it is published (openbaar).
-    pub published: bool,
+    pub fn published(&self) -> bool {
+        self.hidden.figures == 0
+    }
+
+    fn add(&mut self, acc: &Acc, published: bool) {
+        self.acc.merge(acc);
+        if !published {
+            self.hidden.merge(acc);
+        }
+    }
+
+    fn merge(&mut self, other: &Cell) {
+        self.acc.merge(&other.acc);
+        self.hidden.merge(&other.hidden);
+    }
 }
 
 /// Roll up one key's figures for `unit`: the figures for exactly that period if there are any;
@@ -589,13 +709,9 @@ pub fn rollup(kind: Kind, rows: &[&ViewRow], unit: Period) -> Option<Cell> {
             _ => of_type,
         }
     };
-    let mut cell = Cell {
-        published: true,
-        ..Default::default()
-    };
+    let mut cell = Cell::default();
     for r in chosen {
-        cell.acc.merge(&r.acc);
-        cell.published &= r.published;
+        cell.add(&r.acc, r.published);
     }
     Some(cell)
 }
@@ -605,14 +721,9 @@ pub fn rollup(kind: Kind, rows: &[&ViewRow], unit: Period) -> Option<Cell> {
 pub fn combine_units(kind: Kind, cells: &[Option<Cell>]) -> Option<Cell> {
     match kind {
         Kind::Flow => {
-            let mut out = Cell {
-                published: true,
-                ..Default::default()
-            };
+            let mut out = Cell::default();
             for c in cells {
-                let c = c.as_ref()?;
-                out.acc.merge(&c.acc);
-                out.published &= c.published;
+                out.merge(c.as_ref()?);
             }
             Some(out)
         }
@@ -620,12 +731,7 @@ pub fn combine_units(kind: Kind, cells: &[Option<Cell>]) -> Option<Cell> {
         _ => {
             let mut out: Option<Cell> = None;
             for c in cells.iter().flatten() {
-                let o = out.get_or_insert(Cell {
-                    published: true,
-                    ..Default::default()
-                });
-                o.acc.merge(&c.acc);
-                o.published &= c.published;
+                out.get_or_insert_with(Cell::default).merge(c);
             }
             out
         }
@@ -651,10 +757,49 @@ pub struct Member {
 crate::text_enum! {
     /// Why a value is withheld or flagged.
     pub enum Flag {
-        /// Rests on fewer organisations than k.
+        /// Rests on fewer organisations than k (withheld: too few organisations the caller may
+        /// not see individually).
         FewOrganisations = "few_organisations",
         /// A survey aggregate on fewer respondents than the minimum.
         SmallSample = "small_sample",
+        /// Withheld by the p% rule: one organisation dominates the value.
+        Dominance = "dominance",
+        /// Withheld so that another withheld value cannot be derived from it.
+        Secondary = "secondary",
+        /// Not part of the tables published to this caller (e.g. a total over several years).
+        NotPublished = "not_published",
+    }
+}
+
+impl Flag {
+    pub fn of(reason: Reason) -> Flag {
+        match reason {
+            Reason::FewContributors => Flag::FewOrganisations,
+            Reason::SmallSample => Flag::SmallSample,
+            Reason::Dominance => Flag::Dominance,
+            Reason::Secondary => Flag::Secondary,
+        }
+    }
+}
+
+/// What the public gets of a cell: its status and, when withheld, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicStatus {
+    pub status: ConfStatus,
+    pub reason: Option<Flag>,
+}
+
+impl PublicStatus {
+    pub const NOT_PUBLISHED: PublicStatus = PublicStatus {
+        status: ConfStatus::N,
+        reason: Some(Flag::NotPublished),
+    };
+
+    pub fn of(cell: &protect::FamilyCell) -> PublicStatus {
+        PublicStatus {
+            status: cell.status(),
+            reason: cell.withheld.map(Flag::of),
+        }
     }
 }
 
@@ -664,8 +809,8 @@ crate::text_enum! {
 pub struct Aggregate {
     /// The pooled value per the indicator's kind; null when withheld or not computable.
     pub value: Option<f64>,
-    /// Organisations behind the value.
-    pub organisations: i64,
+    /// Organisations behind the value; null when withheld.
+    pub organisations: Option<i64>,
     /// Ratios: the summed numerator and denominator.
     pub numerator: Option<i64>,
     pub denominator: Option<i64>,
@@ -673,67 +818,152 @@ pub struct Aggregate {
     pub respondents: Option<i64>,
     /// Mean durations: cases behind the value.
     pub cases: Option<i64>,
-    /// Per-organisation values: quartiles and median (min and max only when every value
-    /// behind them is visible to the caller).
+    /// Per-organisation values: quartiles and median, min and max. For callers other than the
+    /// Associatie: only over at least 10 organisations whose figures they may not see (or none
+    /// such), and min and max only when every value behind them is visible to them.
     pub distribution: Option<Distribution>,
+    /// True when the value is withheld from this caller.
     pub suppressed: bool,
     /// Why the value is withheld, when it is.
     pub suppression_reason: Option<Flag>,
+    /// SDMX-style confidentiality status of this answer (CL_CONF_STATUS): `F` shown; withheld
+    /// `A` (too few organisations or respondents), `M` (p% rule: one organisation dominates),
+    /// `D` (secondary suppression), `N` (not published to this caller).
+    pub conf_status: ConfStatus,
+    /// What the public gets for the same cell (for the Associatie: what it publishes).
+    pub public_conf_status: ConfStatus,
+    /// Why the public does not get the value, when it does not.
+    pub public_suppression_reason: Option<Flag>,
     /// Warnings about reliability (also for the Associatie, who sees everything).
     pub flags: Vec<Flag>,
 }
 
-/// Pool the members' cells and apply what the audience may see.
-pub fn aggregate(kind: Kind, members: &[Member], audience: Audience, t: Thresholds) -> Aggregate {
+/// The cell as the Associatie sees it: exact, with what the public gets of it.
+pub fn aggregate_full(
+    kind: Kind,
+    members: &[Member],
+    policy: &Policy,
+    public: PublicStatus,
+) -> Aggregate {
     let mut acc = Acc::default();
     let mut values = Vec::with_capacity(members.len());
-    let mut hidden = 0usize;
     for m in members {
         acc.merge(&m.cell.acc);
         if let Some(v) = m.cell.acc.value(kind) {
             values.push(v);
         }
-        if !audience.sees(m.organisation, m.cell.published) {
-            hidden += 1;
-        }
     }
-    let n = members.len();
     let mut flags = Vec::new();
-    if n < t.min_organisations {
+    if members.len() < policy.k {
         flags.push(Flag::FewOrganisations);
     }
-    if kind == Kind::Survey && acc.weight < t.min_respondents {
+    if kind == Kind::Survey && acc.weight < policy.min_respondents {
         flags.push(Flag::SmallSample);
     }
-    // Figures the caller may not see individually must be hidden among at least k: otherwise
-    // one organisation's figure could be read (or subtracted) from the aggregate.
-    let suppression = match audience {
-        Audience::Full => None,
-        _ if hidden > 0 && hidden < t.min_organisations => Some(Flag::FewOrganisations),
-        Audience::Public if flags.contains(&Flag::SmallSample) => Some(Flag::SmallSample),
-        _ => None,
-    };
-    let mut distribution = stats::distribution(&values);
-    if audience != Audience::Full
-        && hidden > 0
-        && let Some(d) = distribution.as_mut()
-    {
-        d.min = None;
-        d.max = None;
-    }
-    let show = suppression.is_none();
     Aggregate {
-        value: acc.value(kind).filter(|_| show),
-        organisations: n as i64,
-        numerator: (kind == Kind::Ratio && show).then_some(acc.numerator),
-        denominator: (kind == Kind::Ratio && show).then_some(acc.denominator),
-        respondents: (kind == Kind::Survey && show).then_some(acc.weight),
-        cases: (kind == Kind::MeanDuration && show).then_some(acc.weight),
-        distribution: distribution.filter(|_| show),
-        suppressed: !show,
-        suppression_reason: suppression,
+        value: acc.value(kind),
+        organisations: Some(members.len() as i64),
+        numerator: (kind == Kind::Ratio).then_some(acc.numerator),
+        denominator: (kind == Kind::Ratio).then_some(acc.denominator),
+        respondents: (kind == Kind::Survey).then_some(acc.weight),
+        cases: (kind == Kind::MeanDuration).then_some(acc.weight),
+        distribution: stats::distribution(&values),
+        suppressed: false,
+        suppression_reason: None,
+        conf_status: ConfStatus::F,
+        public_conf_status: public.status,
+        public_suppression_reason: public.reason,
         flags,
     }
+}
+
+/// The cell as everyone but the Associatie sees it: a cell of the protected family. A team
+/// also sees a cell withheld for confidentiality when every unpublished figure in it is its own.
+pub fn aggregate_public(
+    kind: Kind,
+    cell: &protect::FamilyCell,
+    audience: Audience,
+    policy: &Policy,
+) -> Aggregate {
+    if let Some(reason) = cell.withheld {
+        let status = PublicStatus {
+            status: reason.status(),
+            reason: Some(Flag::of(reason)),
+        };
+        // Only confidentiality gives way to ownership: an unreliable survey stays withheld.
+        let own_only = matches!(audience, Audience::Team(own)
+            if reason != Reason::SmallSample
+                && cell.members.iter().all(|m| m.cell.published() || m.organisation == own));
+        if own_only {
+            return Aggregate {
+                distribution: None,
+                ..aggregate_full(kind, &cell.members, policy, status)
+            };
+        }
+        return withheld(status);
+    }
+    let acc = &cell.acc;
+    let values: Vec<f64> = cell
+        .members
+        .iter()
+        .filter_map(|m| m.cell.acc.value(kind))
+        .collect();
+    // Quartiles of a few values give the values themselves; over hidden figures they are
+    // shown only from many of them, and min and max never.
+    let distribution = match cell.hidden {
+        0 => stats::distribution(&values),
+        h if h >= policy.min_distribution => stats::distribution(&values).map(|d| Distribution {
+            min: None,
+            max: None,
+            ..d
+        }),
+        _ => None,
+    };
+    let mut flags = Vec::new();
+    if cell.members.len() < policy.k {
+        flags.push(Flag::FewOrganisations);
+    }
+    Aggregate {
+        value: acc.value(kind),
+        organisations: Some(cell.members.len() as i64),
+        numerator: (kind == Kind::Ratio).then_some(acc.numerator),
+        denominator: (kind == Kind::Ratio).then_some(acc.denominator),
+        respondents: (kind == Kind::Survey).then_some(acc.weight),
+        cases: (kind == Kind::MeanDuration).then_some(acc.weight),
+        distribution,
+        suppressed: false,
+        suppression_reason: None,
+        conf_status: ConfStatus::F,
+        public_conf_status: ConfStatus::F,
+        public_suppression_reason: None,
+        flags,
+    }
+}
+
+/// A withheld cell: nothing but its status (no value, no count of organisations or
+/// respondents: those would tell who reported).
+pub fn withheld(status: PublicStatus) -> Aggregate {
+    Aggregate {
+        value: None,
+        organisations: None,
+        numerator: None,
+        denominator: None,
+        respondents: None,
+        cases: None,
+        distribution: None,
+        suppressed: true,
+        suppression_reason: status.reason,
+        conf_status: status.status,
+        public_conf_status: status.status,
+        public_suppression_reason: status.reason,
+        flags: Vec::new(),
+    }
+}
+
+/// Whether percentile ranks among a cell's members may be shown to a non-Associatie caller:
+/// the same rule as quartiles.
+pub fn ranks_allowed(cell: &protect::FamilyCell, policy: &Policy) -> bool {
+    cell.withheld.is_none() && (cell.hidden == 0 || cell.hidden >= policy.min_distribution)
 }
 
 /// The period units of a span: one period, or the years `from..=to`.
@@ -807,23 +1037,24 @@ pub struct ViewContext<'a> {
     pub catalogue: &'a Catalogue,
     pub reference: &'a Reference,
     pub audience: Audience,
-    pub thresholds: Thresholds,
+    pub policy: Policy,
     pub cache: &'a cache::ViewCache,
 }
 
 impl<'a> ViewContext<'a> {
     pub fn new(state: &'a crate::app::AppState, caller: &Caller) -> Self {
-        let v = &state.config.views;
         ViewContext {
             catalogue: &state.catalogue,
             reference: &state.reference,
             audience: Audience::of(caller),
-            thresholds: Thresholds {
-                min_organisations: v.min_organisations.max(1),
-                min_respondents: v.min_respondents.max(0),
-            },
+            policy: policy_of(&state.config.views),
             cache: &state.view_cache,
         }
+    }
+
+    /// Whether the caller sees exact values (the Associatie).
+    pub fn full(&self) -> bool {
+        self.audience == Audience::Full
     }
 
     /// A view for this audience, from the cache at the current data version or computed.
@@ -851,4 +1082,120 @@ impl<'a> ViewContext<'a> {
         self.cache
             .organisations(conn, |conn| load_organisations(conn, self.reference))
     }
+
+    /// The protected table families of an indicator for some years (cached per data version,
+    /// shared by every audience and view).
+    pub fn families(
+        &self,
+        conn: &mut DbConn,
+        ind: &Indicator,
+        versions: &[String],
+        years: &[i32],
+    ) -> AppResult<Vec<std::sync::Arc<protect::Family>>> {
+        let key = |y: i32| format!("{}|{}|{y}|{:?}", ind.code, versions.join(","), self.policy);
+        let version = crate::db::data_version(conn)?;
+        let mut out: Vec<Option<std::sync::Arc<protect::Family>>> = years
+            .iter()
+            .map(|y| self.cache.family(version, &key(*y)))
+            .collect();
+        let missing: Vec<i32> = years
+            .iter()
+            .zip(&out)
+            .filter(|(_, f)| f.is_none())
+            .map(|(y, _)| *y)
+            .collect();
+        if missing.is_empty() {
+            return Ok(out.into_iter().flatten().collect());
+        }
+        let orgs = self.organisations(conn)?;
+        let built = build_families(conn, self, &orgs, ind, versions, &missing)?;
+        for (year, family) in built {
+            let family = self.cache.put_family(version, key(year), family);
+            if let Some(i) = years.iter().position(|y| *y == year) {
+                out[i] = Some(family);
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// The family of one year.
+    pub fn family(
+        &self,
+        conn: &mut DbConn,
+        ind: &Indicator,
+        versions: &[String],
+        year: i32,
+    ) -> AppResult<std::sync::Arc<protect::Family>> {
+        Ok(self
+            .families(conn, ind, versions, &[year])?
+            .pop()
+            .expect("one family per year"))
+    }
+}
+
+/// The disclosure policy from configuration.
+pub fn policy_of(v: &crate::config::ViewArgs) -> Policy {
+    Policy {
+        k: v.min_organisations.max(1),
+        p: v.disclosure_p_percent.clamp(0.0, 100.0) / 100.0,
+        min_respondents: v.min_respondents.max(0),
+        min_distribution: v.min_distribution_organisations.max(1),
+    }
+}
+
+/// Build the families of `years` from one fetch of the indicator's figures.
+fn build_families(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    orgs: &HashMap<i64, OrgInfo>,
+    ind: &Indicator,
+    versions: &[String],
+    years: &[i32],
+) -> AppResult<Vec<(i32, protect::Family)>> {
+    let (first, last) = (
+        *years.iter().min().expect("years"),
+        *years.iter().max().expect("years"),
+    );
+    let (from, to) = (Period::year(first).start(), Period::year(last).end());
+    let kind = ind.kind;
+    let summed = fetch_summed(conn, kind, &ind.code, versions, from, to, false)?;
+    let per_figure = fetch(conn, kind, &ind.code, versions, from, to)?;
+    let attribution = municipalities::attribution(conn, from, to)?;
+    let by_org = by_organisation(&summed);
+    let mut keyed: HashMap<(i64, String), Vec<&ViewRow>> = HashMap::new();
+    for r in &per_figure {
+        if let Some(code) = attribution.municipality_of(r) {
+            keyed.entry((r.organisation, code)).or_default().push(r);
+        }
+    }
+    let mut out = Vec::with_capacity(years.len());
+    for &year in years {
+        let unit = Period::year(year);
+        // In a fixed order: the protection must be a function of the data alone, so that every
+        // instance (and every run) withholds the same cells.
+        let mut members: Vec<Member> = by_org
+            .iter()
+            .filter(|(o, _)| orgs.contains_key(o))
+            .filter_map(|(o, rows)| {
+                rollup(kind, rows, unit).map(|cell| Member {
+                    organisation: *o,
+                    cell,
+                })
+            })
+            .collect();
+        members.sort_by_key(|m| m.organisation);
+        let mut parts: Vec<(i64, String, Cell)> = keyed
+            .iter()
+            .filter(|((_, code), _)| ctx.reference.municipality(code).is_some())
+            .filter_map(|((o, code), rows)| rollup(kind, rows, unit).map(|c| (*o, code.clone(), c)))
+            .collect();
+        parts.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
+        let family = protect::build(kind, orgs, &members, &parts, &ctx.policy);
+        tracing::debug!(
+            indicator = %ind.code, year, solves = family.solves, rounds = family.rounds,
+            micros = family.micros as u64, "protected table family"
+        );
+        out.push((year, family));
+    }
+    Ok(out)
 }

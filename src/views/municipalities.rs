@@ -8,14 +8,15 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::protect::CellKey;
 use super::{
-    Aggregate, IndicatorRef, Member, ViewContext, aggregate, combine_units, fetch,
-    resolve_indicator, rollup,
+    Aggregate, IndicatorRef, Member, PublicStatus, ViewContext, ViewRow, aggregate_full,
+    aggregate_public, combine_units, fetch, resolve_indicator, rollup,
 };
 use crate::db::DbConn;
 use crate::db::schema::organisation_municipalities as om;
-use crate::error::AppResult;
-use crate::period::{Period, PeriodInfo};
+use crate::error::{AppError, AppResult};
+use crate::period::{Period, PeriodInfo, PeriodType};
 use crate::registry::SizeClass;
 
 #[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
@@ -58,17 +59,26 @@ pub fn municipality_view(
     ctx.cached(conn, "municipalities", q, |conn| compute(conn, ctx, q))
 }
 
-fn compute(
-    conn: &mut DbConn,
-    ctx: &ViewContext<'_>,
-    q: &MunicipalityQuery,
-) -> AppResult<MunicipalityView> {
-    let (catalogue, reference, audience, t) =
-        (ctx.catalogue, ctx.reference, ctx.audience, ctx.thresholds);
-    let (indicator, version, units) = (q.indicator.as_str(), q.version.as_deref(), &q.units[..]);
-    let (ind, versions) = resolve_indicator(catalogue, indicator, version)?;
-    let (from, to) = (units[0].start(), units[units.len() - 1].end());
-    let rows = fetch(conn, ind.kind, &ind.code, &versions, from, to)?;
+/// Which municipality an organisation's figures count for: the one they were reported for, or,
+/// for organisation-wide figures, the organisation's only municipality in the period.
+pub struct Attribution {
+    only: HashMap<i64, Vec<String>>,
+}
+
+impl Attribution {
+    pub fn municipality_of(&self, r: &ViewRow) -> Option<String> {
+        match &r.municipality {
+            Some(m) => Some(m.clone()),
+            None => match self.only.get(&r.organisation).map(Vec::as_slice) {
+                Some([single]) => Some(single.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The municipalities each organisation served at some day between `from` and `to`.
+pub fn attribution(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> AppResult<Attribution> {
     let served: Vec<(i64, String, NaiveDate, Option<NaiveDate>)> = om::table
         .select((
             om::organisation_id,
@@ -83,48 +93,89 @@ fn compute(
             only.entry(org).or_default().push(code);
         }
     }
-    let mut keyed: HashMap<(i64, String), Vec<&super::ViewRow>> = HashMap::new();
+    Ok(Attribution { only })
+}
+
+fn compute(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    q: &MunicipalityQuery,
+) -> AppResult<MunicipalityView> {
+    let (catalogue, reference, policy) = (ctx.catalogue, ctx.reference, ctx.policy);
+    let (indicator, version, units) = (q.indicator.as_str(), q.version.as_deref(), &q.units[..]);
+    let (ind, versions) = resolve_indicator(catalogue, indicator, version)?;
+    let (from, to) = (units[0].start(), units[units.len() - 1].end());
+    let rows = fetch(conn, ind.kind, &ind.code, &versions, from, to)?;
+    let attribution = attribution(conn, from, to)?;
+    let mut keyed: HashMap<(i64, String), Vec<&ViewRow>> = HashMap::new();
     let mut unattributed = std::collections::HashSet::new();
     for r in &rows {
-        let code = match &r.municipality {
-            Some(m) => Some(m.clone()),
-            None => match only.get(&r.organisation).map(Vec::as_slice) {
-                Some([single]) => Some(single.clone()),
-                _ => None,
-            },
-        };
-        match code {
+        match attribution.municipality_of(r) {
             Some(c) => keyed.entry((r.organisation, c)).or_default().push(r),
             None => {
                 unattributed.insert(r.organisation);
             }
         }
     }
-    let mut by_muni: BTreeMap<String, Vec<Member>> = BTreeMap::new();
-    for ((org, code), rs) in keyed {
-        let cells: Vec<_> = units.iter().map(|u| rollup(ind.kind, &rs, *u)).collect();
-        if let Some(cell) = combine_units(ind.kind, &cells) {
-            by_muni.entry(code).or_default().push(Member {
-                organisation: org,
-                cell,
-            });
+    let public_year = match units {
+        [u] if u.kind == PeriodType::Year => Some(u.year),
+        _ => None,
+    };
+    if !ctx.full() && public_year.is_none() {
+        return Err(AppError::bad_request(
+            "PERIOD_NOT_PUBLISHED",
+            "values per municipality are published per year (one period, a year)",
+        ));
+    }
+    let family = match public_year {
+        Some(y) => Some(ctx.family(conn, ind, &versions, y)?),
+        None => None,
+    };
+    let mut by_muni: BTreeMap<String, Aggregate> = BTreeMap::new();
+    if ctx.full() {
+        let mut members: BTreeMap<String, Vec<Member>> = BTreeMap::new();
+        for ((org, code), rs) in keyed {
+            let cells: Vec<_> = units.iter().map(|u| rollup(ind.kind, &rs, *u)).collect();
+            if let Some(cell) = combine_units(ind.kind, &cells) {
+                members.entry(code).or_default().push(Member {
+                    organisation: org,
+                    cell,
+                });
+            }
+        }
+        for (code, ms) in members {
+            let status = family
+                .as_ref()
+                .and_then(|f| f.cell(&CellKey::Municipality(code.clone())))
+                .map(PublicStatus::of)
+                .unwrap_or(PublicStatus::NOT_PUBLISHED);
+            by_muni.insert(code, aggregate_full(ind.kind, &ms, &policy, status));
+        }
+    } else if let Some(family) = &family {
+        for (code, key) in &family.municipalities {
+            if let Some(cell) = family.cell(key) {
+                by_muni.insert(
+                    code.clone(),
+                    aggregate_public(ind.kind, cell, ctx.audience, &policy),
+                );
+            }
         }
     }
     Ok(MunicipalityView {
         indicator: IndicatorRef::of(ind),
         from: units[0].info(),
         to: units[units.len() - 1].info(),
-        min_organisations: t.min_organisations as i64,
+        min_organisations: policy.k as i64,
         rows: by_muni
             .into_iter()
-            .filter_map(|(code, members)| {
+            .filter_map(|(code, aggregate)| {
                 let m = reference.municipality(&code)?;
                 Some(MunicipalityValue {
                     code,
                     name: m.name.clone(),
                     province: m.province.clone(),
                     size_class: m.size_class,
-                    aggregate: aggregate(ind.kind, &members, audience, t),
+                    aggregate,
                 })
             })
             .collect(),

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::aggregate::members_by_group;
+use super::aggregate::{family_key, members_by_group, public_rows};
+use super::protect::require_public_table;
 use super::{
-    Aggregate, Group, GroupDim, IndicatorRef, Member, ViewContext, ViewFilter, aggregate,
-    fetch_summed, resolve_indicator,
+    Aggregate, Group, GroupDim, IndicatorRef, PublicStatus, ViewContext, ViewFilter,
+    aggregate_full, aggregate_public, fetch_summed, resolve_indicator,
 };
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -45,7 +46,7 @@ pub struct TrendPoint {
     #[serde(flatten)]
     #[graphql(flatten)]
     pub aggregate: Aggregate,
-    /// value / base-year value * 100.
+    /// value / base-year value * 100; null where either value is withheld.
     pub index: Option<f64>,
     /// Change since the base year, in `changeUnit`.
     pub change: Option<f64>,
@@ -81,7 +82,7 @@ pub fn trend_view(
 }
 
 fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResult<TrendView> {
-    let (catalogue, audience, t) = (ctx.catalogue, ctx.audience, ctx.thresholds);
+    let policy = ctx.policy;
     if q.group_by.contains(&GroupDim::Year) {
         return Err(AppError::validation(
             "groupBy",
@@ -98,45 +99,96 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
             "the base year lies between from and to",
         ));
     }
-    let (ind, versions) = resolve_indicator(catalogue, &q.indicator, q.version.as_deref())?;
-    let rows = fetch_summed(
-        conn,
-        ind.kind,
-        &ind.code,
-        &versions,
-        units[0].start(),
-        units[units.len() - 1].end(),
-        false,
-    )?;
-    let orgs = ctx.organisations(conn)?;
-    let mut dims = q.group_by.clone();
-    dims.push(GroupDim::Year);
-    let mut groups = members_by_group(ind.kind, &rows, &units, &orgs, &dims, &q.filter);
-    if q.balanced {
-        let years = units.len();
-        let mut seen: BTreeMap<i64, HashSet<i32>> = BTreeMap::new();
-        for (g, members) in &groups {
-            for m in members {
-                seen.entry(m.organisation)
-                    .or_default()
-                    .insert(g.year.unwrap_or(0));
+    let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
+    let years: Vec<i32> = units.iter().map(|u| u.year).collect();
+    let mut by_series: BTreeMap<Group, BTreeMap<i32, Aggregate>> = BTreeMap::new();
+    if ctx.full() {
+        let rows = fetch_summed(
+            conn,
+            ind.kind,
+            &ind.code,
+            &versions,
+            units[0].start(),
+            units[units.len() - 1].end(),
+            false,
+        )?;
+        let orgs = ctx.organisations(conn)?;
+        let mut dims = q.group_by.clone();
+        dims.push(GroupDim::Year);
+        let mut groups = members_by_group(ind.kind, &rows, &units, &orgs, &dims, &q.filter);
+        if q.balanced {
+            let mut seen: BTreeMap<i64, HashSet<i32>> = BTreeMap::new();
+            for (g, members) in &groups {
+                for m in members {
+                    seen.entry(m.organisation)
+                        .or_default()
+                        .insert(g.year.unwrap_or(0));
+                }
+            }
+            let panel: HashSet<i64> = seen
+                .into_iter()
+                .filter(|(_, ys)| ys.len() == years.len())
+                .map(|(o, _)| o)
+                .collect();
+            for members in groups.values_mut() {
+                members.retain(|m| panel.contains(&m.organisation));
+            }
+            groups.retain(|_, m| !m.is_empty());
+        }
+        // What the public gets of each point (a balanced panel is not published).
+        let public = if q.balanced {
+            None
+        } else {
+            require_public_table(
+                &q.group_by
+                    .iter()
+                    .copied()
+                    .chain(q.filter.dims())
+                    .collect::<Vec<_>>(),
+                "groupBy",
+            )
+            .ok()
+        };
+        let families = match public {
+            Some(_) => ctx.families(conn, ind, &versions, &years)?,
+            None => Vec::new(),
+        };
+        for (g, members) in groups {
+            let year = g.year.unwrap_or(q.from);
+            let key = Group { year: None, ..g };
+            let status = years
+                .iter()
+                .position(|y| *y == year)
+                .and_then(|i| families.get(i))
+                .and_then(|f| f.cell(&family_key(&key, &q.filter)))
+                .map(PublicStatus::of)
+                .unwrap_or(PublicStatus::NOT_PUBLISHED);
+            by_series
+                .entry(key)
+                .or_default()
+                .insert(year, aggregate_full(ind.kind, &members, &policy, status));
+        }
+    } else {
+        if q.balanced {
+            return Err(AppError::bad_request(
+                "GROUPING_NOT_PUBLISHED",
+                "balanced: a balanced panel (only organisations reporting every year) is for the \
+                 Associatie only: its cells differ from the published ones by a few organisations",
+            ));
+        }
+        let mut dims = q.group_by.clone();
+        dims.extend(q.filter.dims());
+        let table = require_public_table(&dims, "groupBy")?;
+        let families = ctx.families(conn, ind, &versions, &years)?;
+        for (year, family) in years.iter().zip(&families) {
+            for (group, key) in public_rows(family, table, &q.group_by, &q.filter, None) {
+                let cell = family.cell(&key).expect("listed cell");
+                by_series.entry(group).or_default().insert(
+                    *year,
+                    aggregate_public(ind.kind, cell, ctx.audience, &policy),
+                );
             }
         }
-        let panel: HashSet<i64> = seen
-            .into_iter()
-            .filter(|(_, ys)| ys.len() == years)
-            .map(|(o, _)| o)
-            .collect();
-        for members in groups.values_mut() {
-            members.retain(|m| panel.contains(&m.organisation));
-        }
-        groups.retain(|_, m| !m.is_empty());
-    }
-    let mut by_series: BTreeMap<Group, BTreeMap<i32, Vec<Member>>> = BTreeMap::new();
-    for (g, members) in groups {
-        let year = g.year.unwrap_or(q.from);
-        let key = Group { year: None, ..g };
-        by_series.entry(key).or_default().insert(year, members);
     }
     let change_unit = if ind.kind.is_percentage() {
         ChangeUnit::PercentagePoints
@@ -145,11 +197,7 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
     };
     let series = by_series
         .into_iter()
-        .map(|(group, years)| {
-            let aggregates: BTreeMap<i32, Aggregate> = years
-                .iter()
-                .map(|(y, m)| (*y, aggregate(ind.kind, m, audience, t)))
-                .collect();
+        .map(|(group, aggregates)| {
             let base_value = aggregates.get(&base).and_then(|a| a.value);
             let points = (q.from..=q.to)
                 .filter_map(|y| aggregates.get(&y).map(|a| (y, a.clone())))
@@ -183,7 +231,7 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
         change_unit,
         group_by: q.group_by.clone(),
         balanced: q.balanced,
-        min_organisations: t.min_organisations as i64,
+        min_organisations: policy.k as i64,
         series,
     })
 }

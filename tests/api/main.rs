@@ -8,6 +8,7 @@ mod catalogue;
 mod contract;
 mod crash;
 mod demo;
+mod disclosure;
 mod foundation;
 mod matrix;
 mod registry;

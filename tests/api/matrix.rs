@@ -464,7 +464,6 @@ async fn rest_and_graphql_matrix_views_and_docs() {
         "/api/v1/views/aggregate?indicator=klachten&period=2023&groupBy=teamType",
         "/api/v1/views/aggregate?indicator=klachten&from=2020&to=2023&groupBy=year&format=csv",
         "/api/v1/views/trend?indicator=klachten&from=2020&to=2023",
-        "/api/v1/views/benchmark?organisation={A}&indicator=klachten&period=2023",
         "/api/v1/views/completeness?period=2023",
         "/api/v1/views/municipalities?indicator=klachten&period=2023",
         "/docs",
@@ -473,10 +472,33 @@ async fn rest_and_graphql_matrix_views_and_docs() {
     ] {
         rest_row(&app, &f, "GET", path, None, ALL).await;
     }
+    // A benchmark needs a figure the caller may see: A has none, so only the Associatie gets
+    // an answer (a value of null); everyone else the same 404 as for a hidden figure.
+    rest_row(
+        &app,
+        &f,
+        "GET",
+        "/api/v1/views/benchmark?organisation={A}&indicator=klachten&period=2023",
+        None,
+        [404, 404, 404, 200, 404],
+    )
+    .await;
+    gql_row(
+        &app,
+        &f,
+        r#"{ benchmark(organisation: {A}, indicator: "klachten", period: "2023") { value } }"#,
+        [
+            Some("NOT_FOUND"),
+            Some("NOT_FOUND"),
+            Some("NOT_FOUND"),
+            None,
+            Some("NOT_FOUND"),
+        ],
+    )
+    .await;
     for q in [
         r#"{ aggregate(indicator: "klachten", period: "2023", groupBy: [TEAM_TYPE]) { total { value } } }"#,
         r#"{ trend(indicator: "klachten", from: 2020, to: 2023) { base } }"#,
-        r#"{ benchmark(organisation: {A}, indicator: "klachten", period: "2023") { value } }"#,
         r#"{ completeness(period: "2023") { overallCoverage } }"#,
         r#"{ municipalityValues(indicator: "klachten", period: "2023") { rows { code } } }"#,
     ] {

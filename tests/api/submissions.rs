@@ -713,6 +713,36 @@ async fn provides_help_follows_the_teams_own_figures() {
         .json();
     assert_eq!(org["providesHelp"], true);
     assert_eq!(org["providesHelpSource"], "figures");
+    assert!(
+        org["providesHelpShare"].is_null(),
+        "the registry is public: a share from unpublished figures is not shown"
+    );
+    let gql = app
+        .gql_ok(
+            &format!(
+                "{{ organisation(id: {}) {{ providesHelpShare }} }}",
+                f.org_a
+            ),
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(gql["organisation"]["providesHelpShare"].is_null());
+    // Published, the share is public too.
+    let mut published = body.clone();
+    published["publication"] = json!("openbaar");
+    let res = app
+        .post_json(
+            &format!("{}?submit=true", path(f.org_a)),
+            Some(&f.team_a),
+            &published,
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let org = app
+        .get(&format!("/api/v1/organisations/{}", f.org_a), None)
+        .await
+        .json();
     assert_eq!(org["providesHelpShare"], 8.0);
     // Withdrawn: back to unknown.
     let id = res.json()["submissionId"].as_i64().unwrap();

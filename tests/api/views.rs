@@ -274,7 +274,11 @@ async fn suppression_at_k_minus_one_and_k_and_what_the_public_may_see() {
     }
     let public = app.get(url, None).await.json();
     assert_eq!(public["total"]["suppressed"], true);
-    assert_eq!(public["total"]["organisations"], 2);
+    assert_eq!(public["total"]["confStatus"], "A");
+    assert!(
+        public["total"]["organisations"].is_null(),
+        "a withheld cell does not say how many reported"
+    );
     let outsider = app.get(url, Some(&orgs[3].token)).await.json();
     assert_eq!(outsider["total"]["suppressed"], true);
     // A team among them: the other one is a single hidden organisation: still withheld.
@@ -315,12 +319,14 @@ async fn suppression_at_k_minus_one_and_k_and_what_the_public_may_see() {
         .iter()
         .find(|r| r["group"]["province"] == "PV28")
         .unwrap();
-    assert_eq!(pv28["organisations"], 2, "Rotterdam and Den Haag");
-    // Zuid-Holland holds one published and one unpublished figure: one hidden -> withheld.
+    // Zuid-Holland (Rotterdam and Den Haag) holds one published and one unpublished figure:
+    // one hidden -> withheld, without a count.
     assert_eq!(pv28["suppressed"], true);
-    // The configuration sets k.
+    assert!(pv28["organisations"].is_null());
+    // The configuration sets k (and p): with k = 2 and the p% rule off, two are enough.
     let mut config = test_config();
     config.views.min_organisations = 2;
+    config.views.disclosure_p_percent = 0.0;
     let app2 = TestApp::spawn_with(config).await;
     let x = org(&app2, "X", "wmo", &["GM0363"]).await;
     let y = org(&app2, "Y", "wmo", &["GM0344"]).await;
@@ -339,6 +345,24 @@ async fn suppression_at_k_minus_one_and_k_and_what_the_public_may_see() {
         false
     );
     assert_eq!(app2.get(url, None).await.json()["minOrganisations"], 2);
+    // With p = 10%, two contributors never pass the p% rule: either one would know the other.
+    let mut config = test_config();
+    config.views.min_organisations = 2;
+    let app3 = TestApp::spawn_with(config).await;
+    for name in ["X", "Y"] {
+        let o = org(&app3, name, "wmo", &["GM0363"]).await;
+        submit(
+            &app3,
+            &o,
+            "2022",
+            "associatie",
+            json!([{"indicator": "klachten", "value": 1}]),
+        )
+        .await;
+    }
+    let total = app3.get(url, None).await.json()["total"].clone();
+    assert_eq!(total["confStatus"], "M", "{total}");
+    assert_eq!(total["suppressionReason"], "dominance");
 }
 
 #[actix_web::test]
@@ -365,9 +389,11 @@ async fn small_surveys_are_flagged_and_withheld_from_the_public() {
     let full = app.get(url, Some(&assoc)).await.json();
     assert_eq!(full["total"]["flags"], json!(["small_sample"]));
     assert_eq!(full["total"]["respondents"], 27);
+    assert_eq!(full["total"]["publicConfStatus"], "A");
+    assert_eq!(full["total"]["publicSuppressionReason"], "small_sample");
+    // Teams see what the public sees.
     let team = app.get(url, Some(&orgs[0].token)).await.json();
-    assert_eq!(team["total"]["suppressed"], false, "teams see it flagged");
-    assert_eq!(team["total"]["flags"], json!(["small_sample"]));
+    assert_eq!(team["total"], public["total"]);
 }
 
 #[actix_web::test]
@@ -568,26 +594,29 @@ async fn trend_indexes_to_the_base_year() {
 #[actix_web::test]
 async fn benchmark_places_an_organisation_among_its_peers() {
     let app = TestApp::spawn().await;
+    // Eleven large jeugd teams with 10%, 15%, ..., 60% self-registrations, three small ones.
+    let large = [
+        "GM0363", "GM0344", "GM0599", "GM0518", "GM0772", "GM0855", "GM0034", "GM0546", "GM0268",
+        "GM0758", "GM0014",
+    ];
     let mut orgs = Vec::new();
-    // Five large jeugd teams with 10%, 20%, 30%, 40%, 50% self-registrations; one small one.
-    for (i, m) in ["GM0363", "GM0344", "GM0599", "GM0518", "GM0772"]
-        .iter()
-        .enumerate()
-    {
+    for (i, m) in large.iter().enumerate() {
         let o = org(&app, &format!("Groot {i}"), "jeugd", &[m]).await;
-        submit(&app, &o, "2022", "associatie", json!([{"indicator": "aandeel_zelfmelders", "numerator": (i + 1) * 10, "denominator": 100}])).await;
+        submit(&app, &o, "2022", "associatie", json!([{"indicator": "aandeel_zelfmelders", "numerator": 10 + 5 * i, "denominator": 100}])).await;
         orgs.push(o);
     }
-    let small = org(&app, "Klein", "jeugd", &["GM0088"]).await;
-    submit(
-        &app,
-        &small,
-        "2022",
-        "associatie",
-        json!([{"indicator": "aandeel_zelfmelders", "numerator": 90, "denominator": 100}]),
-    )
-    .await;
-    let me = &orgs[3];
+    for (i, m) in ["GM0088", "GM0093", "GM0096"].iter().enumerate() {
+        let o = org(&app, &format!("Klein {i}"), "jeugd", &[m]).await;
+        submit(
+            &app,
+            &o,
+            "2022",
+            "associatie",
+            json!([{"indicator": "aandeel_zelfmelders", "numerator": 80 + i, "denominator": 100}]),
+        )
+        .await;
+    }
+    let me = &orgs[6]; // 40%
     let url = format!(
         "/api/v1/views/benchmark?organisation={}&indicator=aandeel_zelfmelders&period=2022",
         me.id
@@ -598,17 +627,73 @@ async fn benchmark_places_an_organisation_among_its_peers() {
     close(&v["value"], 40.0);
     assert_eq!(v["peerGroup"]["teamType"], "jeugd");
     assert_eq!(v["peerGroup"]["sizeClass"], "groot");
-    assert_eq!(v["peers"]["organisations"], 4);
-    close(&v["peers"]["distribution"]["median"], 25.0);
-    close(&v["percentileRank"], 75.0);
-    close(&v["betterThanPercent"], 75.0);
-    close(&v["national"]["value"], 240.0 / 6.0);
-    // Another team's unpublished value is not shown to a third team; the Associatie sees it.
-    let other = app.get(&url, Some(&orgs[0].token)).await.json();
-    assert!(other["value"].is_null());
-    assert_eq!(other["valueWithheld"], true);
+    // The peers are the published cell jeugd x groot, this organisation included.
+    assert_eq!(v["peers"]["organisations"], 11, "{v}");
+    close(&v["peers"]["distribution"]["median"], 35.0);
+    assert!(v["peers"]["distribution"]["min"].is_null());
+    // 6 of the 10 others are below 40%.
+    close(&v["percentileRank"], 60.0);
+    close(&v["betterThanPercent"], 60.0);
+    let aggregate = app
+        .get(
+            "/api/v1/views/aggregate?indicator=aandeel_zelfmelders&period=2022&teamType=jeugd&groupBy=sizeClass",
+            None,
+        )
+        .await
+        .json();
+    let groot = row(&aggregate, "sizeClass", "groot");
+    assert_eq!(
+        groot["value"], v["peers"]["value"],
+        "the same cell everywhere"
+    );
+    // Another team's unpublished value: 404, the same answer as for no figure at all.
+    let other = app.get(&url, Some(&orgs[0].token)).await;
+    let other = other.assert_problem(404, "NOT_FOUND");
+    let nothing = org(&app, "Zonder cijfers", "jeugd", &["GM0153"]).await;
+    let none = app
+        .get(
+            &format!(
+                "/api/v1/views/benchmark?organisation={}&indicator=aandeel_zelfmelders&period=2022",
+                nothing.id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        none.assert_problem(404, "NOT_FOUND")["title"],
+        other["title"]
+    );
+    app.get(&url, None).await.assert_problem(404, "NOT_FOUND");
+    // The Associatie sees it.
     let assoc = app.client_token("associatie", None).await;
-    close(&app.get(&url, Some(&assoc)).await.json()["value"], 40.0);
+    let full = app.get(&url, Some(&assoc)).await.json();
+    close(&full["value"], 40.0);
+    assert_eq!(full["peers"]["publicConfStatus"], "F");
+    // Peers are cells of the published tables: no caller-chosen lists.
+    app.get(&format!("{url}&peers=province,orgForm"), Some(&me.token))
+        .await
+        .assert_problem(400, "GROUPING_NOT_PUBLISHED");
+    // A published figure can be benchmarked by anyone.
+    let public_one = &orgs[2];
+    submit(
+        &app,
+        public_one,
+        "2022",
+        "openbaar",
+        json!([{"indicator": "aandeel_zelfmelders", "numerator": 20, "denominator": 100}]),
+    )
+    .await;
+    let p = app
+        .get(
+            &format!(
+                "/api/v1/views/benchmark?organisation={}&indicator=aandeel_zelfmelders&period=2022",
+                public_one.id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.text());
+    close(&p.json()["value"], 20.0);
     app.get(
         "/api/v1/views/benchmark?organisation=999&indicator=aandeel_zelfmelders&period=2022",
         None,
@@ -681,7 +766,21 @@ async fn completeness_shows_who_reported_what() {
         .await
         .json();
     assert!(public["organisations"].as_array().unwrap().is_empty());
-    assert_eq!(public["indicators"], v["indicators"]);
+    // Counts of 1 or 2 reporting organisations would point at who reported: withheld.
+    for (p, a) in public["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(v["indicators"].as_array().unwrap())
+    {
+        let r = a["reported"].as_i64().unwrap();
+        if (1..3).contains(&r) {
+            assert!(p["reported"].is_null() && p["coverage"].is_null(), "{p}");
+            assert_eq!(p["confStatus"], "A");
+        } else {
+            assert_eq!(p, a);
+        }
+    }
 }
 
 #[actix_web::test]
