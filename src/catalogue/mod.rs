@@ -30,13 +30,13 @@ crate::text_enum! {
         Flow = "flow",
         /// Count at the end of the period: integer >= 0; summed across organisations, last value across periods.
         Stock = "stock",
-        /// Quantity at the end of the period with decimals (FTE): >= 0; summed across organisations, last value across periods.
+        /// Quantity with decimals (FTE at the end of the period, euro per resident): >= 0; summed across organisations unless the indicator is not additive, last value across periods.
         Amount = "amount",
         /// Numerator and denominator, integers, numerator <= denominator; pooled as sum(num)/sum(den).
         Ratio = "ratio",
         /// Survey percentage 0-100 with respondents n >= 1; pooled as sum(pct*n)/sum(n).
         Survey = "survey",
-        /// Mean (days) with the number of cases behind it; pooled as sum(mean*cases)/sum(cases).
+        /// Mean with the number of cases behind it (days, or a count per case such as professionals per household); pooled as sum(mean*cases)/sum(cases).
         MeanDuration = "mean_duration",
     }
 }
@@ -82,6 +82,8 @@ crate::text_enum! {
         Days = "days",
         Fte = "fte",
         Euro = "euro",
+        /// Euro per resident of a municipality (an amount that is never summed).
+        EuroPerResident = "euro_per_resident",
     }
 }
 
@@ -147,9 +149,17 @@ pub struct Indicator {
     pub denominator: Option<String>,
     /// Which date decides the period a case belongs to.
     pub counting_moment: String,
+    /// Where the indicator comes from: the study (document, line and page) or a named external
+    /// source. Every indicator of a version after v1 has one.
+    pub reference: Option<String>,
+    /// Whether figures of different organisations may be added up (summed, or pooled by
+    /// summing numerators, respondents or cases). False for counts of distinct residents or
+    /// households (one resident can be in contact with several organisations) and for amounts
+    /// per resident: views then show the distribution of the per-organisation values instead.
+    pub additive: bool,
     /// Retired in this version: no new figures; figures posted under earlier versions stay.
     pub retired: bool,
-    /// How figures combine across organisations (derived from the kind).
+    /// How figures combine across organisations (derived from the kind and additivity).
     pub across_organisations: String,
     /// How figures combine across periods (derived from the kind).
     pub across_periods: String,
@@ -175,7 +185,7 @@ pub struct CatalogueVersion {
     pub released_on: NaiveDate,
     /// The version this one builds on.
     pub extends: Option<String>,
-    /// SHA-256 of the data file it was loaded from.
+    /// SHA-256 of its resolved content (its fields and every indicator as stored).
     pub checksum: String,
     #[graphql(skip)]
     #[serde(skip)]
@@ -222,6 +232,10 @@ struct VersionFile {
     indicators: Vec<IndicatorDef>,
 }
 
+fn yes() -> bool {
+    true
+}
+
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 struct IndicatorDef {
@@ -239,12 +253,33 @@ struct IndicatorDef {
     numerator: Option<String>,
     denominator: Option<String>,
     counting_moment: String,
+    reference: Option<String>,
+    #[serde(default = "yes")]
+    additive: bool,
+}
+
+/// How figures of an indicator combine across organisations.
+pub fn across_organisations(kind: Kind, unit: Unit, additive: bool) -> &'static str {
+    if additive {
+        return kind.across_organisations();
+    }
+    match (kind, unit) {
+        (_, Unit::EuroPerResident) => {
+            "not summed (an amount per resident): the distribution of the per-organisation \
+             values; a pooled figure weights each municipality once by its residents"
+        }
+        (Kind::Flow | Kind::Stock, _) => {
+            "not summed (distinct residents or households: one can be counted by several \
+             organisations): the distribution of the per-organisation values"
+        }
+        _ => "not combined: the distribution of the per-organisation values",
+    }
 }
 
 fn build_indicator(version: &str, d: IndicatorDef, retired: bool) -> Indicator {
     Indicator {
         version: version.to_owned(),
-        across_organisations: d.kind.across_organisations().to_owned(),
+        across_organisations: across_organisations(d.kind, d.unit, d.additive).to_owned(),
         across_periods: d.kind.across_periods().to_owned(),
         required_fields: d
             .kind
@@ -266,7 +301,29 @@ fn build_indicator(version: &str, d: IndicatorDef, retired: bool) -> Indicator {
         numerator: d.numerator,
         denominator: d.denominator,
         counting_moment: d.counting_moment,
+        reference: d.reference,
+        additive: d.additive,
         retired,
+    }
+}
+
+impl CatalogueVersion {
+    /// SHA-256 over what the database stores of this version: its own fields and every
+    /// indicator (in code order), after `extends`, amendments and retirements are resolved. A
+    /// change anywhere, also in an inherited indicator or in how rows are built, makes the next
+    /// start rewrite the version; the same content never does.
+    fn content_checksum(&self) -> String {
+        let mut indicators: Vec<&Indicator> = self.indicators.iter().collect();
+        indicators.sort_by(|a, b| a.code.cmp(&b.code));
+        let content = serde_json::json!({
+            "format": "basisset-catalogue-2",
+            "version": self.version,
+            "title": self.title,
+            "releasedOn": self.released_on,
+            "extends": self.extends,
+            "indicators": indicators,
+        });
+        sha256_hex(&content.to_string())
     }
 }
 
@@ -347,14 +404,16 @@ impl Catalogue {
             if versions.iter().any(|v| v.version == file.version) {
                 return Err(format!("version {} defined twice", file.version));
             }
-            versions.push(CatalogueVersion {
+            let mut v = CatalogueVersion {
                 version: file.version,
                 title: file.title,
                 released_on,
                 extends: file.extends,
-                checksum: sha256_hex(text),
+                checksum: String::new(),
                 indicators: list,
-            });
+            };
+            v.checksum = v.content_checksum();
+            versions.push(v);
         }
         let goals = goals
             .goals
@@ -410,9 +469,11 @@ impl Catalogue {
                 }
                 let unit_ok = match i.kind {
                     Kind::Flow | Kind::Stock => i.unit == Unit::Count,
-                    Kind::Amount => matches!(i.unit, Unit::Fte | Unit::Euro),
+                    Kind::Amount => {
+                        matches!(i.unit, Unit::Fte | Unit::Euro | Unit::EuroPerResident)
+                    }
                     Kind::Ratio | Kind::Survey => i.unit == Unit::Percent,
-                    Kind::MeanDuration => i.unit == Unit::Days,
+                    Kind::MeanDuration => matches!(i.unit, Unit::Days | Unit::Count),
                 };
                 if !unit_ok {
                     problems.push(format!(
@@ -742,6 +803,8 @@ struct IndicatorRow {
     denominator_definition: Option<String>,
     counting_moment: String,
     retired: bool,
+    reference: Option<String>,
+    additive: bool,
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
@@ -778,6 +841,8 @@ impl From<&Indicator> for IndicatorRow {
             denominator_definition: i.denominator.clone(),
             counting_moment: i.counting_moment.clone(),
             retired: i.retired,
+            reference: i.reference.clone(),
+            additive: i.additive,
         }
     }
 }
@@ -802,6 +867,8 @@ impl IndicatorRow {
                 numerator: self.numerator_definition.clone(),
                 denominator: self.denominator_definition.clone(),
                 counting_moment: self.counting_moment.clone(),
+                reference: self.reference.clone(),
+                additive: self.additive,
             },
             self.retired,
         ))

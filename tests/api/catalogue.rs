@@ -146,6 +146,8 @@ async fn rest_lists_and_filters_indicators() {
         "acrossOrganisations",
         "acrossPeriods",
         "version",
+        "reference",
+        "additive",
     ] {
         assert!(
             first.get(field).is_some(),
