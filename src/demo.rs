@@ -355,7 +355,10 @@ pub fn seed(
     }
     let mut rng = Rng::new(opts.seed);
     let orgs = organisations(reference, opts.organisations, &mut rng);
-    let version = catalogue.current();
+    // The demo data set is v1's: figures posted under v1 keep their meaning in later versions.
+    let version = catalogue
+        .version("v1")
+        .ok_or_else(|| AppError::internal("catalogue v1 is missing"))?;
     let years: Vec<i32> = (opts.from_year..=opts.to_year).collect();
     let running: Vec<Period> = (1..=4)
         .filter_map(|q| Period::new(opts.to_year + 1, PeriodType::Quarter, q))

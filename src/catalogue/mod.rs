@@ -6,6 +6,12 @@
 //! once figures are posted under it; a later version names its parent with `extends`, adds or
 //! changes indicators and retires others, so figures posted under an earlier version keep their
 //! meaning.
+//!
+//! A later version may clarify an inherited indicator (labels, definition, counting moment), give
+//! it a source reference and correct its additivity (`[amend.<code>]`), but never change what it
+//! measures: kind, unit, direction, period types, team types, source and goal stay as they were.
+//! A change of meaning needs a new code; the old one is retired. Every indicator of a version
+//! that extends another carries a source reference.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -21,7 +27,10 @@ use crate::registry::TeamType;
 
 pub const GOALS_TOML: &str = include_str!("../../data/catalogue/goals.toml");
 /// Version files in release order.
-pub const VERSION_TOMLS: &[&str] = &[include_str!("../../data/catalogue/v1.toml")];
+pub const VERSION_TOMLS: &[&str] = &[
+    include_str!("../../data/catalogue/v1.toml"),
+    include_str!("../../data/catalogue/v2.toml"),
+];
 
 crate::text_enum! {
     /// What kind of figure an indicator is; fixes validation and aggregation.
@@ -30,13 +39,13 @@ crate::text_enum! {
         Flow = "flow",
         /// Count at the end of the period: integer >= 0; summed across organisations, last value across periods.
         Stock = "stock",
-        /// Quantity at the end of the period with decimals (FTE): >= 0; summed across organisations, last value across periods.
+        /// Quantity with decimals (FTE at the end of the period, euro per resident): >= 0; summed across organisations unless the indicator is not additive, last value across periods.
         Amount = "amount",
         /// Numerator and denominator, integers, numerator <= denominator; pooled as sum(num)/sum(den).
         Ratio = "ratio",
         /// Survey percentage 0-100 with respondents n >= 1; pooled as sum(pct*n)/sum(n).
         Survey = "survey",
-        /// Mean (days) with the number of cases behind it; pooled as sum(mean*cases)/sum(cases).
+        /// Mean with the number of cases behind it (days, or a count per case such as professionals per household); pooled as sum(mean*cases)/sum(cases).
         MeanDuration = "mean_duration",
     }
 }
@@ -82,6 +91,8 @@ crate::text_enum! {
         Days = "days",
         Fte = "fte",
         Euro = "euro",
+        /// Euro per resident of a municipality (an amount that is never summed).
+        EuroPerResident = "euro_per_resident",
     }
 }
 
@@ -147,9 +158,17 @@ pub struct Indicator {
     pub denominator: Option<String>,
     /// Which date decides the period a case belongs to.
     pub counting_moment: String,
+    /// Where the indicator comes from: the study (document, line and page) or a named external
+    /// source. Every indicator of a version after v1 has one.
+    pub reference: Option<String>,
+    /// Whether figures of different organisations may be added up (summed, or pooled by
+    /// summing numerators, respondents or cases). False for counts of distinct residents or
+    /// households (one resident can be in contact with several organisations) and for amounts
+    /// per resident: views then show the distribution of the per-organisation values instead.
+    pub additive: bool,
     /// Retired in this version: no new figures; figures posted under earlier versions stay.
     pub retired: bool,
-    /// How figures combine across organisations (derived from the kind).
+    /// How figures combine across organisations (derived from the kind and additivity).
     pub across_organisations: String,
     /// How figures combine across periods (derived from the kind).
     pub across_periods: String,
@@ -175,7 +194,7 @@ pub struct CatalogueVersion {
     pub released_on: NaiveDate,
     /// The version this one builds on.
     pub extends: Option<String>,
-    /// SHA-256 of the data file it was loaded from.
+    /// SHA-256 of its resolved content (its fields and every indicator as stored).
     pub checksum: String,
     #[graphql(skip)]
     #[serde(skip)]
@@ -218,8 +237,29 @@ struct VersionFile {
     extends: Option<String>,
     #[serde(default)]
     retire: Vec<String>,
+    /// Inherited indicators, by code: a reference, corrected additivity or clearer wording.
+    #[serde(default)]
+    amend: BTreeMap<String, Amendment>,
     #[serde(default)]
     indicators: Vec<IndicatorDef>,
+}
+
+/// What a later version may change in an inherited indicator without a new code.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Amendment {
+    reference: Option<String>,
+    additive: Option<bool>,
+    label_nl: Option<String>,
+    label_en: Option<String>,
+    definition: Option<String>,
+    numerator: Option<String>,
+    denominator: Option<String>,
+    counting_moment: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize, Clone)]
@@ -239,12 +279,33 @@ struct IndicatorDef {
     numerator: Option<String>,
     denominator: Option<String>,
     counting_moment: String,
+    reference: Option<String>,
+    #[serde(default = "yes")]
+    additive: bool,
+}
+
+/// How figures of an indicator combine across organisations.
+pub fn across_organisations(kind: Kind, unit: Unit, additive: bool) -> &'static str {
+    if additive {
+        return kind.across_organisations();
+    }
+    match (kind, unit) {
+        (_, Unit::EuroPerResident) => {
+            "not summed (an amount per resident): the distribution of the per-organisation \
+             values; a pooled figure weights each municipality once by its residents"
+        }
+        (Kind::Flow | Kind::Stock, _) => {
+            "not summed (distinct residents or households: one can be counted by several \
+             organisations): the distribution of the per-organisation values"
+        }
+        _ => "not combined: the distribution of the per-organisation values",
+    }
 }
 
 fn build_indicator(version: &str, d: IndicatorDef, retired: bool) -> Indicator {
     Indicator {
         version: version.to_owned(),
-        across_organisations: d.kind.across_organisations().to_owned(),
+        across_organisations: across_organisations(d.kind, d.unit, d.additive).to_owned(),
         across_periods: d.kind.across_periods().to_owned(),
         required_fields: d
             .kind
@@ -266,7 +327,61 @@ fn build_indicator(version: &str, d: IndicatorDef, retired: bool) -> Indicator {
         numerator: d.numerator,
         denominator: d.denominator,
         counting_moment: d.counting_moment,
+        reference: d.reference,
+        additive: d.additive,
         retired,
+    }
+}
+
+impl Indicator {
+    /// Apply a later version's amendment (wording, reference, additivity) to an inherited
+    /// indicator.
+    fn amend(&mut self, a: Amendment) {
+        if let Some(v) = a.reference {
+            self.reference = Some(v);
+        }
+        if let Some(v) = a.additive {
+            self.additive = v;
+            self.across_organisations = across_organisations(self.kind, self.unit, v).to_owned();
+        }
+        if let Some(v) = a.label_nl {
+            self.label_nl = v;
+        }
+        if let Some(v) = a.label_en {
+            self.label_en = v;
+        }
+        if let Some(v) = a.definition {
+            self.definition = v;
+        }
+        if let Some(v) = a.numerator {
+            self.numerator = Some(v);
+        }
+        if let Some(v) = a.denominator {
+            self.denominator = Some(v);
+        }
+        if let Some(v) = a.counting_moment {
+            self.counting_moment = v;
+        }
+    }
+}
+
+impl CatalogueVersion {
+    /// SHA-256 over what the database stores of this version: its own fields and every
+    /// indicator (in code order), after `extends`, amendments and retirements are resolved. A
+    /// change anywhere, also in an inherited indicator or in how rows are built, makes the next
+    /// start rewrite the version; the same content never does.
+    fn content_checksum(&self) -> String {
+        let mut indicators: Vec<&Indicator> = self.indicators.iter().collect();
+        indicators.sort_by(|a, b| a.code.cmp(&b.code));
+        let content = serde_json::json!({
+            "format": "basisset-catalogue-2",
+            "version": self.version,
+            "title": self.title,
+            "releasedOn": self.released_on,
+            "extends": self.extends,
+            "indicators": indicators,
+        });
+        sha256_hex(&content.to_string())
     }
 }
 
@@ -330,12 +445,26 @@ impl Catalogue {
                     })
                     .collect(),
             };
+            let restated: HashSet<String> =
+                file.indicators.iter().map(|d| d.code.clone()).collect();
             for def in file.indicators {
                 let ind = build_indicator(&file.version, def, false);
                 match list.iter_mut().find(|i| i.code == ind.code) {
                     Some(slot) => *slot = ind,
                     None => list.push(ind),
                 }
+            }
+            for (code, amendment) in file.amend {
+                if restated.contains(&code) {
+                    return Err(format!(
+                        "{}: {code} is both restated and amended; do one",
+                        file.version
+                    ));
+                }
+                list.iter_mut()
+                    .find(|i| i.code == code)
+                    .ok_or_else(|| format!("{} amends unknown indicator {code}", file.version))?
+                    .amend(amendment);
             }
             for code in &file.retire {
                 let slot = list
@@ -347,14 +476,16 @@ impl Catalogue {
             if versions.iter().any(|v| v.version == file.version) {
                 return Err(format!("version {} defined twice", file.version));
             }
-            versions.push(CatalogueVersion {
+            let mut v = CatalogueVersion {
                 version: file.version,
                 title: file.title,
                 released_on,
                 extends: file.extends,
-                checksum: sha256_hex(text),
+                checksum: String::new(),
                 indicators: list,
-            });
+            };
+            v.checksum = v.content_checksum();
+            versions.push(v);
         }
         let goals = goals
             .goals
@@ -380,7 +511,9 @@ impl Catalogue {
     }
 
     /// Every consistency problem (empty when sound): codes unique and well-formed, goals known,
-    /// each kind with the unit and definitions it needs, each goal with active indicators.
+    /// each kind with the unit and definitions it needs, each goal with active indicators; in a
+    /// version that extends another, every indicator with a source reference and every inherited
+    /// code with the meaning it had (kind, unit, direction, source, goal, periods, team types).
     pub fn check(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let goal_codes: HashSet<&str> = self.goals.iter().map(|g| g.code.as_str()).collect();
@@ -410,9 +543,11 @@ impl Catalogue {
                 }
                 let unit_ok = match i.kind {
                     Kind::Flow | Kind::Stock => i.unit == Unit::Count,
-                    Kind::Amount => matches!(i.unit, Unit::Fte | Unit::Euro),
+                    Kind::Amount => {
+                        matches!(i.unit, Unit::Fte | Unit::Euro | Unit::EuroPerResident)
+                    }
                     Kind::Ratio | Kind::Survey => i.unit == Unit::Percent,
-                    Kind::MeanDuration => i.unit == Unit::Days,
+                    Kind::MeanDuration => matches!(i.unit, Unit::Days | Unit::Count),
                 };
                 if !unit_ok {
                     problems.push(format!(
@@ -452,6 +587,57 @@ impl Catalogue {
                     problems.push(format!(
                         "{at}: needs both labels, a counting moment and a precise definition"
                     ));
+                }
+            }
+            if v.extends.is_some() {
+                for i in &v.indicators {
+                    if i.reference.as_deref().is_none_or(|r| r.trim().len() < 10) {
+                        problems.push(format!(
+                            "{}/{}: needs a source reference (the study with line and page, \
+                             or a named external source)",
+                            v.version, i.code
+                        ));
+                    }
+                }
+            }
+            if let Some(parent) = v.extends.as_deref().and_then(|p| self.version(p)) {
+                for i in &v.indicators {
+                    let Some(old) = parent.indicators.iter().find(|o| o.code == i.code) else {
+                        continue;
+                    };
+                    let same_set = |a: &[PeriodType], b: &[PeriodType]| {
+                        a.iter().collect::<HashSet<_>>() == b.iter().collect::<HashSet<_>>()
+                    };
+                    let changed: Vec<&str> = [
+                        ("kind", i.kind != old.kind),
+                        ("unit", i.unit != old.unit),
+                        ("direction", i.direction != old.direction),
+                        ("source", i.source != old.source),
+                        ("goal", i.goal != old.goal),
+                        (
+                            "period types",
+                            !same_set(&i.period_types, &old.period_types),
+                        ),
+                        (
+                            "team types",
+                            i.team_types.iter().collect::<HashSet<_>>()
+                                != old.team_types.iter().collect::<HashSet<_>>(),
+                        ),
+                        ("retired", old.retired && !i.retired),
+                    ]
+                    .into_iter()
+                    .filter_map(|(what, differs)| differs.then_some(what))
+                    .collect();
+                    if !changed.is_empty() {
+                        problems.push(format!(
+                            "{}/{}: changes {} of its {} definition; a change of meaning needs \
+                             a new code (and `retire` for the old one)",
+                            v.version,
+                            i.code,
+                            changed.join(", "),
+                            parent.version
+                        ));
+                    }
                 }
             }
             for g in &self.goals {
@@ -742,6 +928,8 @@ struct IndicatorRow {
     denominator_definition: Option<String>,
     counting_moment: String,
     retired: bool,
+    reference: Option<String>,
+    additive: bool,
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
@@ -778,6 +966,8 @@ impl From<&Indicator> for IndicatorRow {
             denominator_definition: i.denominator.clone(),
             counting_moment: i.counting_moment.clone(),
             retired: i.retired,
+            reference: i.reference.clone(),
+            additive: i.additive,
         }
     }
 }
@@ -802,6 +992,8 @@ impl IndicatorRow {
                 numerator: self.numerator_definition.clone(),
                 denominator: self.denominator_definition.clone(),
                 counting_moment: self.counting_moment.clone(),
+                reference: self.reference.clone(),
+                additive: self.additive,
             },
             self.retired,
         ))
@@ -834,17 +1026,228 @@ mod tests {
         assert!(c.check().is_empty());
     }
 
+    const V3: &str = include_str!("../../tests/fixtures/catalogue-v3.toml");
+
+    fn with_v3(v3: &str) -> Result<Catalogue, String> {
+        Catalogue::from_sources(GOALS_TOML, &[VERSION_TOMLS[0], VERSION_TOMLS[1], v3])
+    }
+
     #[test]
-    fn a_second_version_extends_changes_and_retires() {
-        let v2 = include_str!("../../tests/fixtures/catalogue-v2.toml");
-        let c = Catalogue::from_sources(GOALS_TOML, &[VERSION_TOMLS[0], v2]).unwrap();
+    fn a_later_version_extends_amends_and_retires() {
+        let c = with_v3(V3).unwrap();
+        assert_eq!(c.current().version, "v3");
+        let v2n = c.version("v2").unwrap().indicators.len();
+        assert_eq!(c.version("v3").unwrap().indicators.len(), v2n + 1);
+        assert!(!c.indicator("v2", "klachten").unwrap().retired);
+        assert!(c.indicator("v3", "klachten").unwrap().retired);
+        assert!(c.indicator("v2", "klachten_gegrond").is_none());
+        let helpend = c.indicator("v3", "cev_helpend").unwrap();
+        assert_eq!(helpend.version, "v3");
+        assert_eq!(helpend.label_en, "Client experience: the help helped");
+        // The rest of an amended indicator is inherited, reference included.
+        let before = c.indicator("v2", "cev_helpend").unwrap();
+        assert_eq!(helpend.definition, before.definition);
+        assert_eq!(helpend.reference, before.reference);
+        // Retired in v2, still retired in v3.
+        assert!(c.indicator("v3", "aandeel_tijdig_gestart").unwrap().retired);
+    }
+
+    /// Every indicator of every version after v1 names its source. Lists them all, so a failure
+    /// shows which.
+    #[test]
+    fn every_indicator_after_v1_has_a_source_reference() {
+        let c = Catalogue::builtin().unwrap();
+        let mut missing = Vec::new();
+        let mut listed = 0;
+        for v in c.versions.iter().filter(|v| v.extends.is_some()) {
+            for i in &v.indicators {
+                listed += 1;
+                let r = i.reference.as_deref().unwrap_or("").trim();
+                eprintln!("{}/{}: {}", v.version, i.code, r);
+                let named = r.contains("r. ") || r.contains("CBS") || r.contains("Magnée");
+                if r.len() < 10 || !named {
+                    missing.push(format!("{}/{}", v.version, i.code));
+                }
+            }
+        }
+        assert!(listed >= 61, "{listed}");
+        assert!(missing.is_empty(), "no source reference: {missing:?}");
+        // The study's own lines are real lines of its text (1572 lines).
+        for i in &c.version("v2").unwrap().indicators {
+            let r = i.reference.as_deref().unwrap();
+            for part in r.split("r. ").skip(1) {
+                let n: String = part.chars().take_while(|c| c.is_ascii_digit()).collect();
+                let n: u32 = n.parse().unwrap_or_else(|_| panic!("{}: {r}", i.code));
+                assert!((1..=1572).contains(&n), "{}: line {n}", i.code);
+            }
+        }
+    }
+
+    #[test]
+    fn v2_corrects_v1_and_keeps_its_meaning() {
+        let c = Catalogue::builtin().unwrap();
         assert_eq!(c.current().version, "v2");
-        let v1n = c.version("v1").unwrap().indicators.len();
-        assert_eq!(c.version("v2").unwrap().indicators.len(), v1n + 1);
-        assert!(!c.indicator("v1", "klachten").unwrap().retired);
-        assert!(c.indicator("v2", "klachten").unwrap().retired);
-        assert!(c.indicator("v1", "klachten_gegrond").is_none());
-        assert_eq!(c.indicator("v2", "cev_helpend").unwrap().version, "v2");
+        let v1 = c.version("v1").unwrap();
+        assert!(v1.indicators.iter().all(|i| !i.retired && i.additive));
+        assert!(v1.indicators.iter().all(|i| i.reference.is_none()));
+        let v2 = |code: &str| c.indicator("v2", code).unwrap_or_else(|| panic!("{code}"));
+        // Wrong in v1: retired in v2, each with a successor that has a new code.
+        for (old, new) in [
+            ("verwijzingen_specialistisch", "verwijzingen_door_team"),
+            (
+                "aandeel_verwijzingen_via_team",
+                "jeugd_verwijzingen_aandeel_wijkteam",
+            ),
+            (
+                "jeugd_aandeel_verwijzingen_team",
+                "jeugd_verwijzingen_aandeel_wijkteam",
+            ),
+            (
+                "aandeel_zonder_professionele_hulp",
+                "aandeel_inwoners_zonder_professionele_hulp",
+            ),
+            ("aandeel_tijdig_gestart", "wachttijd_dagen"),
+            (
+                "huishoudens_veel_professionals",
+                "professionals_per_huishouden",
+            ),
+            (
+                "jeugd_nieuwe_specialistisch_ambulant",
+                "jeugd_nieuwe_trajecten_specialistisch_ambulant",
+            ),
+        ] {
+            assert!(!c.indicator("v1", old).unwrap().retired, "{old}");
+            assert!(v2(old).retired, "{old}");
+            assert!(!v2(new).retired, "{new}");
+            assert!(c.indicator("v1", new).is_none() || new == "wachttijd_dagen");
+        }
+        // Referrals have no better direction; jeugd and wmo counts point the same way.
+        for code in [
+            "verwijzingen_door_team",
+            "jeugd_verwijzingen_totaal",
+            "jeugd_verwijzingen_aandeel_wijkteam",
+            "jeugd_nieuwe_trajecten_specialistisch_ambulant",
+            "wmo_nieuwe_trajecten_ondersteuning_thuis",
+        ] {
+            assert_eq!(v2(code).direction, Direction::Neutral, "{code}");
+        }
+        assert_eq!(
+            v2("wmo_maatwerk_na_melding").direction,
+            v2("jeugd_trajecten_crisis").direction
+        );
+        // Distinct residents and amounts per resident are not added up.
+        for code in [
+            "bereik_inwoners",
+            "bereik_huishoudens",
+            "jeugd_kosten_specialistisch_per_inwoner",
+            "wmo_kosten_maatwerk_per_inwoner",
+        ] {
+            let i = v2(code);
+            assert!(!i.additive, "{code}");
+            assert!(i.across_organisations.starts_with("not summed"), "{code}");
+        }
+        assert!(c.indicator("v1", "bereik_inwoners").unwrap().additive);
+        let cost = v2("jeugd_kosten_specialistisch_per_inwoner");
+        assert_eq!(
+            (cost.kind, cost.unit),
+            (Kind::Amount, Unit::EuroPerResident)
+        );
+        let per_household = v2("professionals_per_huishouden");
+        assert_eq!(
+            (per_household.kind, per_household.unit),
+            (Kind::MeanDuration, Unit::Count)
+        );
+        // Clarified wording, same code and meaning.
+        assert!(v2("cev_helpend").definition.contains("76,5%"));
+        assert!(
+            v2("jeugd_duur_specialistisch_ambulant")
+                .definition
+                .contains("op locatie")
+        );
+        assert!(
+            v2("jeugd_aandeel_ambulant_door_team")
+                .definition
+                .contains("Magnée")
+        );
+        assert!(
+            !v2("aansluiting_zorgvormen")
+                .definition
+                .contains("lokale onderzoeken: 58%")
+        );
+        assert!(
+            !v2("aandeel_zonder_specialistische_hulp")
+                .definition
+                .contains("jaarverslagen noemen")
+        );
+        // No invented thresholds left in active indicators.
+        for i in c.current().indicators.iter().filter(|i| !i.retired) {
+            assert!(!i.definition.contains("10 werkdagen"), "{}", i.code);
+            assert!(
+                !i.definition.contains("meer dan drie professionals"),
+                "{}",
+                i.code
+            );
+        }
+    }
+
+    #[test]
+    fn a_change_of_meaning_needs_a_new_code() {
+        // Restating an inherited code with another direction is refused.
+        let restated = format!(
+            "{V3}\n[[indicators]]\ncode = \"klachten\"\ngoal = \"context\"\nkind = \"flow\"\n\
+             unit = \"count\"\ndirection = \"neutral\"\n\
+             period_types = [\"year\", \"half_year\", \"quarter\"]\n\
+             source = \"registration\"\nteam_types = [\"wmo\", \"jeugd\", \"integraal\"]\n\
+             label_nl = \"Klachten\"\nlabel_en = \"Complaints\"\n\
+             definition = \"Aantal formele klachten ontvangen in de periode, ongeacht de afloop.\"\n\
+             counting_moment = \"datum van ontvangst\"\nreference = \"NJi 2022, r. 858 (p. 46-47)\"\n"
+        );
+        let err = with_v3(&restated).unwrap_err();
+        assert!(err.contains("v3/klachten: changes direction"), "{err}");
+        // A new indicator without a reference is refused.
+        let bare = V3.replace("reference = \"Test fixture", "# reference = \"Test fixture");
+        let err = with_v3(&bare).unwrap_err();
+        assert!(
+            err.contains("v3/klachten_gegrond: needs a source reference"),
+            "{err}"
+        );
+        // Amendments only for codes that exist, and only the fields they may change.
+        let unknown = format!("{V3}\n[amend.geen_indicator]\nreference = \"r. 1\"\n");
+        assert!(
+            with_v3(&unknown)
+                .unwrap_err()
+                .contains("amends unknown indicator")
+        );
+        let kind = V3.replace(
+            "[amend.cev_helpend]",
+            "[amend.cev_helpend]\nkind = \"ratio\"",
+        );
+        assert!(with_v3(&kind).unwrap_err().contains("unknown field"));
+    }
+
+    #[test]
+    fn the_checksum_follows_the_resolved_content() {
+        let c = Catalogue::builtin().unwrap();
+        let again = Catalogue::builtin().unwrap();
+        assert_eq!(
+            c.version("v2").unwrap().checksum,
+            again.version("v2").unwrap().checksum
+        );
+        // Clarifying an inherited v1 wording changes v2's content too, though v2.toml is the same.
+        let v1 = VERSION_TOMLS[0].replace(
+            "Formal complaints received in the period.",
+            "Formal complaints received in the period, whatever their outcome.",
+        );
+        assert_ne!(v1, VERSION_TOMLS[0]);
+        let clarified = Catalogue::from_sources(GOALS_TOML, &[&v1, VERSION_TOMLS[1]]).unwrap();
+        assert_ne!(
+            clarified.version("v1").unwrap().checksum,
+            c.version("v1").unwrap().checksum
+        );
+        assert_ne!(
+            clarified.version("v2").unwrap().checksum,
+            c.version("v2").unwrap().checksum
+        );
     }
 
     #[test]

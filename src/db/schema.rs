@@ -41,6 +41,8 @@ diesel::table! {
         denominator_definition -> Nullable<Text>,
         counting_moment -> Text,
         retired -> Bool,
+        reference -> Nullable<Text>,
+        additive -> Bool,
     }
 }
 

@@ -97,29 +97,289 @@ async fn restarting_twice_changes_nothing() {
 }
 
 #[actix_web::test]
-async fn a_second_catalogue_version_loads_beside_the_first() {
+async fn a_later_catalogue_version_loads_beside_the_earlier_ones() {
     let app = TestApp::spawn().await;
-    let v2 = include_str!("../fixtures/catalogue-v2.toml");
-    let catalogue = Catalogue::from_sources(GOALS_TOML, &[VERSION_TOMLS[0], v2]).unwrap();
+    let v3 = include_str!("../fixtures/catalogue-v3.toml");
+    let catalogue =
+        Catalogue::from_sources(GOALS_TOML, &[VERSION_TOMLS[0], VERSION_TOMLS[1], v3]).unwrap();
     let mut conn = app.conn();
     let written = basisset::db::transaction(&mut conn, |c| catalogue.sync(c)).unwrap();
     assert_eq!(
         written,
-        vec!["v2".to_owned()],
-        "v1 is unchanged and skipped"
+        vec!["v3".to_owned()],
+        "v1 and v2 are unchanged and skipped"
     );
     let loaded = Catalogue::load(&mut conn).unwrap();
-    assert_eq!(loaded.current().version, "v2");
+    assert_eq!(loaded.current().version, "v3");
     assert_eq!(loaded.normalized(), catalogue.normalized());
     let v1 = loaded.version("v1").unwrap();
     assert!(v1.indicators.iter().all(|i| !i.retired));
-    assert!(loaded.indicator("v2", "klachten").unwrap().retired);
+    assert!(!loaded.indicator("v2", "klachten").unwrap().retired);
+    assert!(loaded.indicator("v3", "klachten").unwrap().retired);
     // Loading again writes nothing.
     assert!(
         basisset::db::transaction(&mut conn, |c| catalogue.sync(c))
             .unwrap()
             .is_empty()
     );
+}
+
+/// An install that holds v1 as loaded before v2 existed (an older checksum, no v2) upgrades in
+/// place at the next start: v1's rows stay as they are, v2 is added, and the start after that
+/// writes nothing.
+#[actix_web::test]
+async fn an_install_with_only_v1_takes_v2_at_the_next_start() {
+    let app = TestApp::spawn().await;
+    let v1_rows = |conn: &mut basisset::db::DbConn| -> Vec<(String, String, Option<String>, bool)> {
+        schema::indicators::table
+            .filter(schema::indicators::version.eq("v1"))
+            .select((
+                schema::indicators::code,
+                schema::indicators::definition,
+                schema::indicators::reference,
+                schema::indicators::additive,
+            ))
+            .order(schema::indicators::code)
+            .load(conn)
+            .unwrap()
+    };
+    let mut conn = app.conn();
+    let before = v1_rows(&mut conn);
+    diesel::delete(schema::indicators::table.filter(schema::indicators::version.eq("v2")))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::delete(
+        schema::catalogue_versions::table.filter(schema::catalogue_versions::version.eq("v2")),
+    )
+    .execute(&mut *conn)
+    .unwrap();
+    diesel::update(schema::catalogue_versions::table.find("v1"))
+        .set(schema::catalogue_versions::checksum.eq("sha256 of v1.toml, as stored before v2"))
+        .execute(&mut *conn)
+        .unwrap();
+    drop(conn);
+
+    let (state, prepared) =
+        basisset::app::build_state(app.state.db.clone(), test_config()).unwrap();
+    assert_eq!(prepared.catalogue_versions_written, ["v1", "v2"]);
+    assert_eq!(state.catalogue.current().version, "v2");
+    assert_eq!(
+        state.catalogue.normalized(),
+        Catalogue::builtin().unwrap().normalized()
+    );
+    let mut conn = app.conn();
+    assert_eq!(v1_rows(&mut conn), before, "v1 rows are not rewritten");
+    assert!(before.iter().all(|(_, _, r, a)| r.is_none() && *a));
+    drop(conn);
+    let (_, prepared) = basisset::app::build_state(app.state.db.clone(), test_config()).unwrap();
+    assert!(prepared.catalogue_versions_written.is_empty());
+}
+
+/// v2 is served beside v1 from the database: every v2 indicator (retired ones included) with
+/// its source reference and additivity, v1 as released.
+#[actix_web::test]
+async fn v2_is_served_beside_v1_with_a_source_for_every_indicator() {
+    let app = TestApp::spawn().await;
+    let versions = app.get("/api/v1/catalogue/versions", None).await.json();
+    let names: Vec<&str> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["v1", "v2"]);
+    assert_eq!(versions[1]["extends"], "v1");
+
+    let v1 = app
+        .get("/api/v1/indicators?version=v1&includeRetired=true", None)
+        .await
+        .json();
+    let v1 = v1.as_array().unwrap();
+    assert_eq!(v1.len(), 49);
+    for i in v1 {
+        assert_eq!(i["version"], "v1");
+        assert!(i["reference"].is_null(), "v1 as released: {i}");
+        assert_eq!(i["additive"], true, "{i}");
+        assert_eq!(i["retired"], false, "{i}");
+    }
+
+    // Every indicator of every version after v1, with its source; none without.
+    let mut missing = Vec::new();
+    let mut listed = 0;
+    for v in versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| !v["extends"].is_null())
+    {
+        let version = v["version"].as_str().unwrap();
+        let list = app
+            .get(
+                &format!("/api/v1/indicators?version={version}&includeRetired=true"),
+                None,
+            )
+            .await
+            .json();
+        for i in list.as_array().unwrap() {
+            listed += 1;
+            let code = i["code"].as_str().unwrap();
+            match i["reference"].as_str() {
+                Some(r) if r.trim().len() >= 10 => {}
+                _ => missing.push(format!("{version}/{code}")),
+            }
+            assert!(i["additive"].is_boolean(), "{i}");
+        }
+    }
+    assert_eq!(listed, 61);
+    assert!(
+        missing.is_empty(),
+        "indicators without a source reference: {missing:?}"
+    );
+
+    let active = app.get("/api/v1/indicators", None).await.json();
+    assert_eq!(
+        active.as_array().unwrap().len(),
+        54,
+        "v2 is current; 7 retired"
+    );
+    let reach = app
+        .get("/api/v1/indicators/bereik_inwoners", None)
+        .await
+        .json();
+    assert_eq!(reach["version"], "v2");
+    assert_eq!(reach["additive"], false);
+    assert!(
+        reach["acrossOrganisations"]
+            .as_str()
+            .unwrap()
+            .starts_with("not summed"),
+        "{reach}"
+    );
+    assert!(reach["reference"].as_str().unwrap().contains("r. 857"));
+    let reach_v1 = app
+        .get("/api/v1/indicators/bereik_inwoners?version=v1", None)
+        .await
+        .json();
+    assert_eq!(reach_v1["additive"], true);
+    let cost = app
+        .get(
+            "/api/v1/indicators/jeugd_kosten_specialistisch_per_inwoner",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(cost["kind"], "amount");
+    assert_eq!(cost["unit"], "euro_per_resident");
+    assert_eq!(cost["additive"], false);
+    let old = app
+        .get("/api/v1/indicators/verwijzingen_specialistisch", None)
+        .await
+        .json();
+    assert_eq!(old["retired"], true);
+    assert_eq!(old["direction"], "lower_is_better", "kept as released");
+    app.get("/api/v1/indicators/verwijzingen_door_team?version=v1", None)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+
+    let data = app
+        .gql_ok(
+            r#"{
+                v2: indicators(version: "v2", includeRetired: true) {
+                    code reference additive retired acrossOrganisations }
+                helpend: indicator(code: "cev_helpend") { definition reference version }
+            }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    let v2 = data["v2"].as_array().unwrap();
+    assert_eq!(v2.len(), 61);
+    assert!(
+        v2.iter()
+            .all(|i| i["reference"].as_str().is_some_and(|r| r.len() >= 10))
+    );
+    assert_eq!(v2.iter().filter(|i| i["retired"] == true).count(), 7);
+    assert_eq!(v2.iter().filter(|i| i["additive"] == false).count(), 4);
+    assert_eq!(data["helpend"]["version"], "v2");
+    assert!(
+        data["helpend"]["definition"]
+            .as_str()
+            .unwrap()
+            .contains("76,5%")
+    );
+}
+
+/// Figures keep the catalogue version they were posted under: a v1 indicator retired in v2 can
+/// still be posted under v1 (and is stored as v1), not under v2; a new v2 indicator is not in v1.
+#[actix_web::test]
+async fn figures_keep_the_catalogue_version_they_were_posted_under() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let path = format!("/api/v1/organisations/{}/submissions", f.org_a);
+    let v1_body = json!({
+        "period": "2023", "publication": "openbaar", "catalogueVersion": "v1",
+        "figures": [
+            {"indicator": "verwijzingen_specialistisch", "value": 120},
+            {"indicator": "jeugd_aandeel_verwijzingen_team", "numerator": 33, "denominator": 100},
+            {"indicator": "aandeel_zelfmelders", "numerator": 40, "denominator": 100}
+        ]
+    });
+    let res = app.post_json(&path, Some(&f.team_a), &v1_body).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let out = res.json();
+    assert_eq!(out["catalogueVersion"], "v1");
+    let id = out["submissionId"].as_i64().unwrap();
+    let detail = app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&f.team_a))
+        .await
+        .json();
+    assert_eq!(detail["revision"]["catalogueVersion"], "v1", "{detail}");
+    let stored: Vec<String> = {
+        use basisset::db::schema::figures;
+        let mut conn = app.conn();
+        figures::table
+            .filter(figures::submission_id.eq(id))
+            .select(figures::catalogue_version)
+            .load(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(stored, ["v1", "v1", "v1"]);
+
+    // The same retired indicator under the current version (v2) is refused.
+    let res = app
+        .post_json(
+            &path,
+            Some(&f.team_a),
+            &json!({"period": "2024", "figures": [
+                {"indicator": "verwijzingen_specialistisch", "value": 120}]}),
+        )
+        .await;
+    let body = res.assert_problem(422, "VALIDATION_FAILED");
+    assert_eq!(body["errors"][0]["code"], "indicator_retired", "{body}");
+    // Its successor is a v2 indicator, unknown in v1.
+    let res = app
+        .post_json(
+            &path,
+            Some(&f.team_a),
+            &json!({"period": "2024", "catalogueVersion": "v1", "figures": [
+                {"indicator": "verwijzingen_door_team", "value": 120}]}),
+        )
+        .await;
+    let body = res.assert_problem(422, "VALIDATION_FAILED");
+    assert_eq!(body["errors"][0]["code"], "unknown_indicator", "{body}");
+    // And under v2 it is accepted, stored as v2.
+    let res = app
+        .post_json(
+            &path,
+            Some(&f.team_a),
+            &json!({"period": "2024", "figures": [
+                {"indicator": "verwijzingen_door_team", "value": 120},
+                {"indicator": "jeugd_kosten_specialistisch_per_inwoner", "value": 412.37,
+                 "municipality": "GM0344"}]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["catalogueVersion"], "v2");
 }
 
 #[actix_web::test]
@@ -146,6 +406,8 @@ async fn rest_lists_and_filters_indicators() {
         "acrossOrganisations",
         "acrossPeriods",
         "version",
+        "reference",
+        "additive",
     ] {
         assert!(
             first.get(field).is_some(),

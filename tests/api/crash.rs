@@ -182,6 +182,7 @@ fn bulk_setup() -> (TestDb, String, i64, Value, String) {
         .current()
         .indicators
         .iter()
+        .filter(|i| !i.retired)
         .filter(|i| i.allows_period(basisset::period::PeriodType::Year))
         .filter(|i| i.applies_to(basisset::registry::TeamType::Integraal))
         .take(40)

@@ -52,7 +52,8 @@ async fn the_demo_data_set_is_valid_and_shows_the_studys_patterns() {
                     .map(|f| json!({"indicator": f.indicator, "municipality": f.municipality, "value": f.value,
                         "numerator": f.numerator, "denominator": f.denominator, "respondents": f.respondents, "cases": f.cases}))
                     .collect();
-                let raw = basisset::submissions::input::from_json(&json!({"period": s.period.code, "figures": figures}));
+                let raw = basisset::submissions::input::from_json(&json!({"period": s.period.code,
+                    "catalogueVersion": detail.revision.catalogue_version, "figures": figures}));
                 let ctx = basisset::submissions::validate::Context {
                     catalogue: &state.catalogue,
                     reference: &state.reference,
@@ -86,7 +87,10 @@ async fn the_demo_data_set_is_valid_and_shows_the_studys_patterns() {
     };
     assert!(value("yes") < value("no"), "{v}");
     let completeness = app
-        .get("/api/v1/views/completeness?period=2021", Some(&assoc))
+        .get(
+            "/api/v1/views/completeness?period=2021&version=v1",
+            Some(&assoc),
+        )
         .await
         .json();
     assert!(completeness["overallCoverage"].as_f64().unwrap() > 90.0);

@@ -74,7 +74,10 @@ async fn a_valid_submission_is_stored_as_a_draft_revision() {
     assert_eq!(out["figureCount"], 6);
     assert_eq!(out["period"]["code"], "2023JJ00");
     assert_eq!(out["publication"], "openbaar");
-    assert_eq!(out["catalogueVersion"], "v1");
+    assert_eq!(
+        out["catalogueVersion"], "v2",
+        "the current catalogue version"
+    );
     let id = out["submissionId"].as_i64().unwrap();
     assert_eq!(
         res.header("location").unwrap(),

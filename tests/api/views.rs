@@ -519,7 +519,7 @@ async fn trend_indexes_to_the_base_year() {
             &year.to_string(),
             "openbaar",
             json!([
-            {"indicator": "jeugd_nieuwe_specialistisch_ambulant", "value": a},
+            {"indicator": "jeugd_nieuwe_trajecten_specialistisch_ambulant", "value": a},
             {"indicator": "aandeel_zelfmelders", "numerator": a, "denominator": 400}]),
         )
         .await;
@@ -529,13 +529,13 @@ async fn trend_indexes_to_the_base_year() {
             &year.to_string(),
             "openbaar",
             json!([
-            {"indicator": "jeugd_nieuwe_specialistisch_ambulant", "value": b},
+            {"indicator": "jeugd_nieuwe_trajecten_specialistisch_ambulant", "value": b},
             {"indicator": "aandeel_zelfmelders", "numerator": b, "denominator": 400}]),
         )
         .await;
     }
     let v = app
-        .get("/api/v1/views/trend?indicator=jeugd_nieuwe_specialistisch_ambulant&from=2017&to=2020&base=2017&groupBy=providesHelp", Some(&assoc))
+        .get("/api/v1/views/trend?indicator=jeugd_nieuwe_trajecten_specialistisch_ambulant&from=2017&to=2020&base=2017&groupBy=providesHelp", Some(&assoc))
         .await;
     assert_eq!(v.status, 200, "{}", v.text());
     let v = v.json();

@@ -1,0 +1,2 @@
+ALTER TABLE indicators DROP COLUMN additive;
+ALTER TABLE indicators DROP COLUMN reference;
