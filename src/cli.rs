@@ -73,13 +73,10 @@ fn run(cli: Cli) -> AppResult<()> {
             );
             Ok(())
         }
-        Command::Schema { which } => {
-            match which {
-                SchemaKind::Graphql => print!("{}", crate::graphql::sdl()),
-                SchemaKind::Openapi => println!("{}", crate::http::openapi::document()),
-            }
-            Ok(())
-        }
+        Command::Schema { which } => match which {
+            SchemaKind::Graphql => print_text(&crate::graphql::sdl()),
+            SchemaKind::Openapi => print_text(&format!("{}\n", crate::http::openapi::document())),
+        },
         Command::Client(cmd) => client_command(&global, cmd),
         Command::Organisation(cmd) => organisation_command(&global, cmd),
         Command::Keys(cmd) => keys_command(cmd),
@@ -102,13 +99,24 @@ fn run(cli: Cli) -> AppResult<()> {
     }
 }
 
-/// Print one JSON document on stdout (logs go to stderr).
+/// Print one JSON document on stdout (logs go to stderr). A closed pipe (`| head`) ends the
+/// output quietly: the reader has what it wanted.
 fn print_json<T: serde::Serialize>(value: &T) -> AppResult<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).map_err(|e| AppError::internal(e.to_string()))?
-    );
-    Ok(())
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| AppError::internal(e.to_string()))?;
+    print_text(&format!("{text}\n"))
+}
+
+/// Write to stdout; a closed pipe is not an error.
+fn print_text(text: &str) -> AppResult<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(AppError::internal(format!("writing to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn client_command(global: &GlobalArgs, cmd: ClientCommand) -> AppResult<()> {

@@ -184,6 +184,15 @@ pub struct LimitArgs {
     /// Maximum request body in bytes for POST /graphql.
     #[arg(long, env = "BASISSET_GRAPHQL_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub graphql_max_body_bytes: usize,
+    /// Maximum size in bytes of a GraphQL document (the query text, without variables).
+    #[arg(long, env = "BASISSET_GRAPHQL_MAX_QUERY_BYTES", default_value_t = 64 * 1024)]
+    pub graphql_max_query_bytes: usize,
+    /// Maximum number of lexical tokens in a GraphQL document, counted before it is parsed.
+    #[arg(long, env = "BASISSET_GRAPHQL_MAX_TOKENS", default_value_t = 10_000)]
+    pub graphql_max_tokens: usize,
+    /// Maximum number of fields a GraphQL document selects, fragments expanded.
+    #[arg(long, env = "BASISSET_GRAPHQL_MAX_FIELDS", default_value_t = 1_000)]
+    pub graphql_max_fields: usize,
     /// Maximum GraphQL query depth.
     #[arg(long, env = "BASISSET_GRAPHQL_MAX_DEPTH", default_value_t = 20)]
     pub graphql_max_depth: usize,

@@ -43,13 +43,82 @@ impl FieldIssue {
     }
 }
 
+/// At most this many problems are listed in one answer; the rest are counted.
+pub const MAX_ISSUES: usize = 1_000;
+
+/// The problems found in one request: the first [`MAX_ISSUES`] kept, all counted, so a body
+/// with a million bad figures costs no more memory or answer than one with a thousand.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Issues {
+    list: Vec<FieldIssue>,
+    total: usize,
+}
+
+impl Issues {
+    pub fn new() -> Self {
+        Issues::default()
+    }
+    pub fn push(&mut self, issue: FieldIssue) {
+        self.total += 1;
+        if self.list.len() < MAX_ISSUES {
+            self.list.push(issue);
+        }
+    }
+    pub fn extend(&mut self, issues: impl IntoIterator<Item = FieldIssue>) {
+        for i in issues {
+            self.push(i);
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+    /// Every problem found, listed or not.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+    pub fn truncated(&self) -> bool {
+        self.total > self.list.len()
+    }
+    pub fn as_slice(&self) -> &[FieldIssue] {
+        &self.list
+    }
+    pub fn iter(&self) -> std::slice::Iter<'_, FieldIssue> {
+        self.list.iter()
+    }
+}
+
+impl From<Vec<FieldIssue>> for Issues {
+    fn from(list: Vec<FieldIssue>) -> Self {
+        let mut issues = Issues::new();
+        issues.extend(list);
+        issues
+    }
+}
+
+/// Something problems can be written to: a plain list or a capped [`Issues`].
+pub trait IssueSink {
+    fn add(&mut self, issue: FieldIssue);
+}
+
+impl IssueSink for Vec<FieldIssue> {
+    fn add(&mut self, issue: FieldIssue) {
+        self.push(issue);
+    }
+}
+
+impl IssueSink for Issues {
+    fn add(&mut self, issue: FieldIssue) {
+        self.push(issue);
+    }
+}
+
 pub type AppResult<T> = Result<T, AppError>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Input was understood but is invalid; every problem is listed.
+    /// Input was understood but is invalid; every problem is counted, the first 1,000 listed.
     #[error("the request is invalid: {} problem(s)", .0.len())]
-    Validation(Vec<FieldIssue>),
+    Validation(Issues),
     /// Malformed request (syntax, wrong content type, bad parameter).
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
@@ -78,7 +147,11 @@ pub enum AppError {
     MethodNotAllowed(&'static str),
     #[error("{0}")]
     Timeout(String),
-    #[error("service unavailable: {0}")]
+    /// The database cannot be reached or written to (lost connection, pool exhausted, disk
+    /// full). The detail is logged, never shown: it may name hosts and ports.
+    #[error(
+        "service unavailable: the database cannot be reached or written to right now; retry later"
+    )]
     Unavailable(String),
     /// Unexpected failure; the detail is logged, never shown.
     #[error("internal error")]
@@ -87,7 +160,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn validation(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        AppError::Validation(vec![FieldIssue::new(field, code, message)])
+        AppError::Validation(vec![FieldIssue::new(field, code, message)].into())
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         AppError::BadRequest {
@@ -188,7 +261,7 @@ impl AppError {
 
     pub fn issues(&self) -> &[FieldIssue] {
         match self {
-            AppError::Validation(issues) => issues,
+            AppError::Validation(issues) => issues.as_slice(),
             _ => &[],
         }
     }
@@ -211,8 +284,14 @@ impl AppError {
             detail: self.to_string(),
             code: self.code().to_owned(),
             errors: self.issues().to_vec(),
+            truncated: matches!(self, AppError::Validation(i) if i.truncated()),
+            error_count: match self {
+                AppError::Validation(i) if i.truncated() => Some(i.len()),
+                _ => None,
+            },
             retry_after: match self {
                 AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+                AppError::Unavailable(_) => Some(5),
                 _ => None,
             },
             error: match self {
@@ -239,10 +318,18 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code (also `extensions.code` in GraphQL).
     pub code: String,
-    /// Every problem with an input field (validation failures).
+    /// Problems with input fields (validation failures): the first 1,000.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(required = false)]
     pub errors: Vec<FieldIssue>,
+    /// True when more problems were found than `errors` lists.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
+    pub truncated: bool,
+    /// With `truncated`: how many problems were found in all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub error_count: Option<usize>,
     /// Seconds to wait before retrying (rate limiting).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
@@ -262,16 +349,76 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => AppError::not_found("record", "?"),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::conflict(
-                "CONFLICT",
-                format!("conflicts with an existing record ({})", info.message()),
-            ),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                // The constraint's name is for the log, not for the caller.
+                tracing::debug!(error = %info.message(), "unique violation");
+                AppError::conflict("CONFLICT", "conflicts with an existing record")
+            }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::Unavailable(format!("database connection closed: {}", info.message()))
             }
-            other => AppError::Internal(format!("database: {other}")),
+            Error::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
+                AppError::Unavailable(format!("database: {}", info.message()))
+            }
+            Error::DatabaseError(_, ref info) if is_nul(info.message()) => AppError::bad_request(
+                "INVALID_TEXT",
+                "a text contains a NUL character (\\u0000), which cannot be stored",
+            ),
+            Error::BrokenTransactionManager => {
+                AppError::Unavailable("database transaction manager broken".into())
+            }
+            other => {
+                let text = other.to_string();
+                if is_unavailable(&text) {
+                    AppError::Unavailable(format!("database: {text}"))
+                } else {
+                    AppError::Internal(format!("database: {text}"))
+                }
+            }
         }
     }
+}
+
+/// Messages of lost connections and full disks, from libpq, PostgreSQL and SQLite: answered
+/// 503 (retry later), not 500.
+fn is_unavailable(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    if ["disk is full", "no space left", "could not extend file"]
+        .iter()
+        .any(|p| m.contains(p))
+    {
+        crate::db::note_storage_full();
+    }
+    [
+        "server closed the connection",
+        "terminating connection",
+        "connection to server",
+        "could not receive data",
+        "could not send data",
+        "no connection to the server",
+        "connection refused",
+        "connection reset",
+        "broken pipe",
+        "ssl syscall",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "cannot execute",
+        "database or disk is full",
+        "disk i/o error",
+        "no space left on device",
+        "could not extend file",
+        "could not write",
+        "database is locked",
+        "unable to open database file",
+        "attempt to write a readonly database",
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+}
+
+/// PostgreSQL cannot store NUL in text.
+fn is_nul(message: &str) -> bool {
+    message.contains("0x00")
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -9,6 +9,7 @@
 pub mod text_enum;
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod catalogue;

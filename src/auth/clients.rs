@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{AuthService, Caller, ClientIdentity, Role, TokenResponse, base64_url, keys};
+use crate::audit::{self, AuditAction, AuditSubject};
 use crate::db::schema::{api_clients, organisations};
 use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult, FieldIssue};
@@ -108,6 +109,20 @@ fn load(conn: &mut DbConn, client_id: &str) -> AppResult<ClientRow> {
         .ok_or_else(|| AppError::not_found("client", client_id))
 }
 
+/// Separation of duties: an admin manages team clients over the API, but a client that sees
+/// every confidential figure (associatie) or manages access (admin) is created or given a new
+/// secret only on the server itself (`basisset client create|rotate`), so no single API
+/// credential can grant itself or anyone the Associatie's view.
+fn require_server_for(caller: &Caller, role: Role) -> AppResult<()> {
+    if role == Role::Team || *caller == Caller::System {
+        return Ok(());
+    }
+    Err(AppError::forbidden(format!(
+        "{role} clients are created and rotated on the server only: basisset client create \
+         --role {role} (or client rotate); over the API an admin manages team clients"
+    )))
+}
+
 /// Create a client (admin, or the command line for bootstrapping).
 pub fn create(
     conn: &mut DbConn,
@@ -115,6 +130,7 @@ pub fn create(
     input: NewClient,
 ) -> AppResult<IssuedCredentials> {
     caller.require_admin()?;
+    require_server_for(caller, input.role)?;
     let mut issues = Vec::new();
     let name = input.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
@@ -158,7 +174,7 @@ pub fn create(
         (_, None) => {}
     }
     if !issues.is_empty() {
-        return Err(AppError::Validation(issues));
+        return Err(AppError::Validation(issues.into()));
     }
     let secret = new_secret();
     let now = crate::db::now();
@@ -173,9 +189,20 @@ pub fn create(
         secret_rotated_at: now,
         revoked_at: None,
     };
-    diesel::insert_into(api_clients::table)
-        .values(&row)
-        .execute(conn)?;
+    crate::db::transaction(conn, |conn| {
+        diesel::insert_into(api_clients::table)
+            .values(&row)
+            .execute(conn)?;
+        audit::record(
+            conn,
+            caller,
+            AuditAction::ClientCreated,
+            AuditSubject::Client,
+            &row.id,
+            None,
+            Some(&row.to_api()?),
+        )
+    })?;
     Ok(IssuedCredentials {
         client_id: row.id,
         client_secret: secret,
@@ -200,6 +227,7 @@ pub fn list(conn: &mut DbConn, caller: &Caller) -> AppResult<Vec<ApiClient>> {
 pub fn rotate(conn: &mut DbConn, caller: &Caller, client_id: &str) -> AppResult<IssuedCredentials> {
     caller.require_admin()?;
     let row = load(conn, client_id)?;
+    require_server_for(caller, row.role()?)?;
     if row.revoked_at.is_some() {
         return Err(AppError::conflict(
             "CLIENT_REVOKED",
@@ -207,12 +235,25 @@ pub fn rotate(conn: &mut DbConn, caller: &Caller, client_id: &str) -> AppResult<
         ));
     }
     let secret = new_secret();
-    diesel::update(api_clients::table.find(client_id))
-        .set((
-            api_clients::secret_hash.eq(hash_secret(&secret)?),
-            api_clients::secret_rotated_at.eq(crate::db::now()),
-        ))
-        .execute(conn)?;
+    let hash = hash_secret(&secret)?;
+    crate::db::transaction(conn, |conn| {
+        diesel::update(api_clients::table.find(client_id))
+            .set((
+                api_clients::secret_hash.eq(hash),
+                api_clients::secret_rotated_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
+        let after = load(conn, client_id)?.to_api()?;
+        audit::record(
+            conn,
+            caller,
+            AuditAction::ClientRotated,
+            AuditSubject::Client,
+            client_id,
+            Some(&row.to_api()?),
+            Some(&after),
+        )
+    })?;
     Ok(IssuedCredentials {
         client_id: row.id.clone(),
         client_secret: secret,
@@ -227,9 +268,21 @@ pub fn revoke(conn: &mut DbConn, caller: &Caller, client_id: &str) -> AppResult<
     caller.require_admin()?;
     let row = load(conn, client_id)?;
     if row.revoked_at.is_none() {
-        diesel::update(api_clients::table.find(client_id))
-            .set(api_clients::revoked_at.eq(Some(crate::db::now())))
-            .execute(conn)?;
+        crate::db::transaction(conn, |conn| {
+            diesel::update(api_clients::table.find(client_id))
+                .set(api_clients::revoked_at.eq(Some(crate::db::now())))
+                .execute(conn)?;
+            let after = load(conn, client_id)?.to_api()?;
+            audit::record(
+                conn,
+                caller,
+                AuditAction::ClientRevoked,
+                AuditSubject::Client,
+                client_id,
+                Some(&row.to_api()?),
+                Some(&after),
+            )
+        })?;
     }
     load(conn, client_id)?.to_api()
 }

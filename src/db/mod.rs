@@ -126,6 +126,7 @@ impl Manager {
                 &self.target.url,
             )?)),
             Backend::Sqlite => {
+                create_private(&self.target.url);
                 let mut conn = diesel::SqliteConnection::establish(&self.target.url)?;
                 // WAL lets readers work while one writer commits; busy_timeout makes writers
                 // queue instead of failing; foreign keys are off by default in SQLite.
@@ -138,6 +139,21 @@ impl Manager {
             }
         }
     }
+}
+
+/// Create a new SQLite file readable by its owner only (0600, like the keys file): it holds
+/// every organisation's figures. SQLite gives its -wal and -shm files the same mode.
+fn create_private(path: &str) {
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.starts_with(':') || path.starts_with("file:") || std::path::Path::new(path).exists() {
+        return;
+    }
+    // Losing a race with another connection creating it is fine: it then exists.
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
 }
 
 impl ManageConnection for Manager {
@@ -249,7 +265,11 @@ pub fn transaction<T>(
                     match <Tm as TransactionManager<diesel::SqliteConnection>>::commit_transaction(
                         inner,
                     ) {
-                        Ok(()) => Ok(v),
+                        Ok(()) => {
+                            // A write went through: whatever filled the disk is over.
+                            STORAGE_FULL_AT.store(0, std::sync::atomic::Ordering::Relaxed);
+                            Ok(v)
+                        }
                         Err(e) => {
                             let _ = <Tm as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(inner);
                             Err(e.into())
@@ -316,4 +336,34 @@ pub fn bump_data_version(conn: &mut DbConn) -> AppResult<()> {
 pub fn data_version(conn: &mut DbConn) -> AppResult<i64> {
     use schema::data_version::dsl::*;
     Ok(data_version.find(1).select(version).first(conn)?)
+}
+
+static STORAGE_FULL_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Remember that a write failed for lack of space (readiness reports it for a minute).
+pub fn note_storage_full() {
+    STORAGE_FULL_AT.store(
+        chrono::Utc::now().timestamp(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// Whether a write failed for lack of space in the last minute.
+pub fn storage_full_recently() -> bool {
+    let at = STORAGE_FULL_AT.load(std::sync::atomic::Ordering::Relaxed);
+    at > 0 && chrono::Utc::now().timestamp() - at < 60
+}
+
+/// Free bytes on the file system holding `path` (SQLite's file), if it can be told.
+pub fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized out-parameter.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    (rc == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
 }

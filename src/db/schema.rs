@@ -193,6 +193,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(submissions -> organisations (organisation_id));
 diesel::joinable!(submission_revisions -> submissions (submission_id));
 diesel::joinable!(figures -> organisations (organisation_id));
@@ -214,4 +227,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     figures,
     idempotency_keys,
     data_version,
+    audit_log,
 );

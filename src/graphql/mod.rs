@@ -168,9 +168,26 @@ pub async fn graphql_post(
             return error_response(StatusCode::BAD_REQUEST, err);
         }
     };
-    if let Err(e) = check_aliases(&request.query, limits.graphql_max_aliases) {
-        return error_response(StatusCode::BAD_REQUEST, e);
+    if let Some(at) = nul_variable(&request.variables) {
+        return error_response(StatusCode::BAD_REQUEST, nul_error(&at));
     }
+    // The document is measured before anything costly: its size, then its tokens (a linear
+    // scan), then, parsed on the blocking pool, its fields (fragments expanded) and aliases.
+    // Validation by the executor is superlinear in the number of fields; these limits keep it
+    // cheap, and no anonymous document can hold a worker.
+    let query = request.query.clone();
+    let checked = web::block(move || check_document(&query, &limits)).await;
+    match checked {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return error_response(StatusCode::BAD_REQUEST, e),
+        Err(e) => {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                AppError::internal(format!("checking the document: {e}")),
+            );
+        }
+    }
+    let limits = state.config.limits.clone();
     let timeout = Duration::from_millis(limits.request_timeout_ms.max(1));
     match actix_web::rt::time::timeout(timeout, schema.execute(request.data(caller))).await {
         Ok(mut response) => {
@@ -200,42 +217,236 @@ fn label_errors(errors: &mut [async_graphql::ServerError]) {
     }
 }
 
-/// Refuse documents with more aliased fields than allowed (aliases multiply work cheaply).
-fn check_aliases(query: &str, max: usize) -> AppResult<()> {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn count(set: &SelectionSet, depth: usize) -> usize {
-        if depth > 64 {
-            return 0;
-        }
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some())
-                        + count(&f.node.selection_set.node, depth + 1)
-                }
-                Selection::InlineFragment(fr) => count(&fr.node.selection_set.node, depth + 1),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
+/// Refuse documents that would cost more than a query should: too many bytes, tokens, fields
+/// (fragments expanded) or aliases (aliases multiply work cheaply).
+fn check_document(query: &str, limits: &crate::config::LimitArgs) -> AppResult<()> {
+    if query.len() > limits.graphql_max_query_bytes {
+        return Err(AppError::bad_request(
+            "QUERY_TOO_LARGE",
+            format!(
+                "the GraphQL document has {} bytes; at most {} are allowed",
+                query.len(),
+                limits.graphql_max_query_bytes
+            ),
+        ));
+    }
+    if let Some(n) = tokens_over(query, limits.graphql_max_tokens) {
+        return Err(AppError::bad_request(
+            "TOO_MANY_TOKENS",
+            format!(
+                "the GraphQL document has more than {} tokens (counted {n})",
+                limits.graphql_max_tokens
+            ),
+        ));
     }
     // Unparseable documents are left to the executor, which reports them properly.
     let Ok(doc) = async_graphql::parser::parse_query(query) else {
         return Ok(());
     };
-    let mut total: usize = doc
-        .fragments
-        .values()
-        .map(|f| count(&f.node.selection_set.node, 0))
-        .sum();
-    for (_, op) in doc.operations.iter() {
-        total += count(&op.node.selection_set.node, 0);
+    let counts = selection_counts(&doc, limits.graphql_max_fields + 1);
+    if let Some(at) = nul_argument(&doc) {
+        return Err(nul_error(&at));
     }
-    if total > max {
+    if counts.fields > limits.graphql_max_fields {
+        return Err(AppError::bad_request(
+            "TOO_MANY_FIELDS",
+            format!(
+                "the GraphQL document selects more than {} fields (fragments expanded)",
+                limits.graphql_max_fields
+            ),
+        ));
+    }
+    if counts.aliases > limits.graphql_max_aliases {
         return Err(AppError::bad_request(
             "TOO_MANY_ALIASES",
-            format!("the document uses {total} aliases; at most {max} are allowed"),
+            format!(
+                "the document uses {} aliases; at most {} are allowed",
+                counts.aliases, limits.graphql_max_aliases
+            ),
         ));
     }
     Ok(())
+}
+
+/// `Some(count)` when the document has more than `max` lexical tokens (punctuators, names,
+/// numbers, strings; commas, white space and comments are not tokens). Stops counting early.
+fn tokens_over(query: &str, max: usize) -> Option<usize> {
+    let b = query.as_bytes();
+    let (mut i, mut n) = (0usize, 0usize);
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                n += 1;
+                if b[i..].starts_with(b"\"\"\"") {
+                    i += 3;
+                    while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                        i += 1;
+                    }
+                    i += 3;
+                } else {
+                    i += 1;
+                    while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+            }
+            b'.' if b[i..].starts_with(b"...") => {
+                n += 1;
+                i += 3;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' => {
+                n += 1;
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'-' | b'+'))
+                {
+                    i += 1;
+                }
+            }
+            _ => {
+                n += 1;
+                i += 1;
+            }
+        }
+        if n > max {
+            return Some(n);
+        }
+    }
+    None
+}
+
+fn nul_error(at: &str) -> AppError {
+    AppError::bad_request(
+        "INVALID_TEXT",
+        format!("{at} contains a NUL character (\\u0000), which cannot be stored"),
+    )
+}
+
+/// The first string with a NUL character among the variables (its path).
+fn nul_variable(vars: &async_graphql::Variables) -> Option<String> {
+    fn walk(v: &async_graphql::Value, path: String) -> Option<String> {
+        use async_graphql::Value as V;
+        match v {
+            V::String(s) if s.contains('\0') => Some(path),
+            V::List(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| walk(x, format!("{path}[{i}]"))),
+            V::Object(map) => map.iter().find_map(|(k, x)| walk(x, format!("{path}.{k}"))),
+            _ => None,
+        }
+    }
+    vars.iter()
+        .find_map(|(k, v)| walk(v, format!("variable ${k}")))
+}
+
+/// The first argument written in the document whose string holds a NUL character.
+fn nul_argument(doc: &async_graphql::parser::types::ExecutableDocument) -> Option<String> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn value_has(v: &async_graphql::Value) -> bool {
+        use async_graphql::Value as V;
+        match v {
+            V::String(s) => s.contains('\0'),
+            V::List(items) => items.iter().any(value_has),
+            V::Object(map) => map.values().any(value_has),
+            _ => false,
+        }
+    }
+    fn walk(set: &SelectionSet) -> Option<String> {
+        set.items.iter().find_map(|item| match &item.node {
+            Selection::Field(f) => f
+                .node
+                .arguments
+                .iter()
+                .find(|(_, v)| v.node.clone().into_const().as_ref().is_some_and(value_has))
+                .map(|(name, _)| format!("argument {}.{}", f.node.name.node, name.node))
+                .or_else(|| walk(&f.node.selection_set.node)),
+            Selection::InlineFragment(fr) => walk(&fr.node.selection_set.node),
+            Selection::FragmentSpread(_) => None,
+        })
+    }
+    doc.operations
+        .iter()
+        .find_map(|(_, op)| walk(&op.node.selection_set.node))
+        .or_else(|| {
+            doc.fragments
+                .values()
+                .find_map(|f| walk(&f.node.selection_set.node))
+        })
+}
+
+struct SelectionCounts {
+    fields: usize,
+    aliases: usize,
+}
+
+/// Fields and aliases a document selects, each fragment spread counted as often as it is
+/// spread (so fragments that spread each other cannot multiply work unseen). Counting stops
+/// at `cap`.
+fn selection_counts(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    cap: usize,
+) -> SelectionCounts {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    use std::collections::HashMap;
+    fn count(
+        set: &SelectionSet,
+        doc: &async_graphql::parser::types::ExecutableDocument,
+        memo: &mut HashMap<String, (usize, usize)>,
+        visiting: &mut Vec<String>,
+        cap: usize,
+    ) -> (usize, usize) {
+        let (mut fields, mut aliases) = (0usize, 0usize);
+        for item in &set.items {
+            let (f, a) = match &item.node {
+                Selection::Field(f) => {
+                    let (f2, a2) = count(&f.node.selection_set.node, doc, memo, visiting, cap);
+                    (1 + f2, usize::from(f.node.alias.is_some()) + a2)
+                }
+                Selection::InlineFragment(fr) => {
+                    count(&fr.node.selection_set.node, doc, memo, visiting, cap)
+                }
+                Selection::FragmentSpread(sp) => {
+                    let name = sp.node.fragment_name.node.to_string();
+                    if let Some(c) = memo.get(&name) {
+                        *c
+                    } else if visiting.contains(&name) {
+                        (0, 0) // a cycle: the executor refuses it
+                    } else if let Some(def) = doc.fragments.get(&sp.node.fragment_name.node) {
+                        visiting.push(name.clone());
+                        let c = count(&def.node.selection_set.node, doc, memo, visiting, cap);
+                        visiting.pop();
+                        memo.insert(name, c);
+                        c
+                    } else {
+                        (0, 0)
+                    }
+                }
+            };
+            fields = fields.saturating_add(f).min(cap);
+            aliases = aliases.saturating_add(a).min(cap);
+        }
+        (fields, aliases)
+    }
+    let mut memo = HashMap::new();
+    let (mut fields, mut aliases) = (0usize, 0usize);
+    for (_, op) in doc.operations.iter() {
+        let (f, a) = count(
+            &op.node.selection_set.node,
+            doc,
+            &mut memo,
+            &mut Vec::new(),
+            cap,
+        );
+        fields = fields.saturating_add(f).min(cap);
+        aliases = aliases.saturating_add(a).min(cap);
+    }
+    SelectionCounts { fields, aliases }
 }

@@ -3,6 +3,7 @@
 use async_graphql::{Context, Object, Result};
 
 use super::{ContextExt, gql, run};
+use crate::audit::{AuditAction, AuditEntry, AuditFilter, AuditSubject};
 use crate::auth::ClientIdentity;
 use crate::auth::clients::{self, ApiClient, IssuedCredentials, NewClient};
 use crate::registry::TeamType;
@@ -15,6 +16,29 @@ pub struct RegistryQuery;
 
 #[Object]
 impl RegistryQuery {
+    /// The audit log of registry and access changes, newest first (admin, Associatie).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        subject_type: Option<AuditSubject>,
+        subject_id: Option<String>,
+        action: Option<AuditAction>,
+        #[graphql(default = 100)] limit: i32,
+        #[graphql(default = 0)] offset: i32,
+    ) -> Result<Vec<AuditEntry>> {
+        let filter = AuditFilter {
+            subject_type,
+            subject_id,
+            action,
+            limit: Some(i64::from(limit)),
+            offset: Some(i64::from(offset)),
+        };
+        run(ctx, move |conn, _state, caller| {
+            crate::audit::list(conn, caller, &filter)
+        })
+        .await
+    }
+
     /// Organisations (public).
     async fn organisations(
         &self,

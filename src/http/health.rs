@@ -30,31 +30,62 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-/// Database reachable and migrations current.
+/// Free space below which a SQLite database is reported not ready.
+const MIN_FREE_BYTES: u64 = 1024 * 1024;
+
+/// Database reachable, writable storage, migrations current.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = Health),
-        (status = 503, description = "Database unreachable or migrations pending",
+        (status = 503, description = "Database unreachable, storage full or migrations pending (the reason in `detail`, never a host or port)",
+         headers(("Retry-After" = u64, description = "Seconds to wait")),
          body = crate::error::Problem, content_type = "application/problem+json")))]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let database = state.db.clone();
     let backend = database.backend();
-    web::block(move || -> Result<(), AppError> {
-        let mut conn = database.get_timeout(Duration::from_secs(2))?;
+    let checked = web::block(move || -> Result<(), &'static str> {
+        if db::storage_full_recently() {
+            return Err("storage full: a write failed for lack of disk space in the last minute");
+        }
+        if backend == db::Backend::Sqlite
+            && db::free_bytes(std::path::Path::new(&database.target().url))
+                .is_some_and(|free| free < MIN_FREE_BYTES)
+        {
+            return Err("storage full: less than 1 MiB free for the database");
+        }
+        let mut conn = database
+            .get_timeout(Duration::from_secs(2))
+            .map_err(|_| "database unreachable")?;
         diesel::sql_query("SELECT 1")
             .execute(&mut *conn)
-            .map_err(|e| AppError::Unavailable(format!("database does not answer: {e}")))?;
-        if db::has_pending_migrations(&mut conn)? {
-            return Err(AppError::Unavailable(
-                "database migrations are pending".into(),
-            ));
+            .map_err(|_| "database does not answer")?;
+        match db::has_pending_migrations(&mut conn) {
+            Ok(false) => Ok(()),
+            Ok(true) => Err("database migrations are pending"),
+            Err(_) => Err("database does not answer"),
         }
-        Ok(())
     })
     .await
-    .map_err(|e| AppError::internal(e.to_string()))??;
-    Ok(HttpResponse::Ok().json(Health {
-        status: "ready",
-        database: Some(backend.name()),
-    }))
+    .unwrap_or(Err("readiness check failed"));
+    match checked {
+        Ok(()) => HttpResponse::Ok().json(Health {
+            status: "ready",
+            database: Some(backend.name()),
+        }),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            let mut problem = AppError::Unavailable(reason.to_owned()).problem();
+            problem.detail = reason.to_owned();
+            HttpResponse::ServiceUnavailable()
+                .insert_header((
+                    actix_web::http::header::CONTENT_TYPE,
+                    "application/problem+json",
+                ))
+                .insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    crate::http::UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+                ))
+                .body(serde_json::to_string(&problem).unwrap_or_default())
+        }
+    }
 }

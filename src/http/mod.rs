@@ -2,6 +2,7 @@
 //! `application/problem+json`, health endpoints, and the server with graceful shutdown.
 //! Handlers are thin: they parse the request and call the same domain functions GraphQL uses.
 
+pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod docs;
@@ -43,11 +44,20 @@ impl ResponseError for AppError {
             AppError::RateLimited { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
+            AppError::Unavailable(_) => {
+                res.insert_header((
+                    header::RETRY_AFTER,
+                    UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+                ));
+            }
             _ => {}
         }
         res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }
 }
+
+/// Seconds a client is asked to wait after a 503.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
 /// The whole application: used by `serve` and by the integration tests.
 pub fn app(
@@ -88,9 +98,120 @@ pub fn app(
                 Ok(res)
             }
         })
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service;
+            use futures_util::future::{Either, ready};
+            // NUL cannot be stored (PostgreSQL) and has no business in a URL: refuse it up front,
+            // naming the parameter, before any handler or query sees it.
+            match nul_in_url(req.uri()) {
+                Some(err) => {
+                    let (http_req, _) = req.into_parts();
+                    let res = ServiceResponse::new(http_req, err.error_response());
+                    Either::Left(ready(Ok(res.map_into_right_body())))
+                }
+                None => {
+                    let fut = srv.call(req);
+                    Either::Right(async move { fut.await.map(|r| r.map_into_left_body()) })
+                }
+            }
+        })
+        .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
         .configure(routes)
         .default_service(web::to(not_found))
+}
+
+/// The root span of every request (its fields appear in every log line of the request): the
+/// default fields, but with secrets in the query string redacted.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %redacted_target(request.uri()),
+            http.client_ip = %request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            request_id = %request_id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// Path and query for logs, with the values of secret-looking parameters replaced.
+pub fn redacted_target(uri: &actix_web::http::Uri) -> String {
+    const SECRET: [&str; 9] = [
+        "access_token",
+        "token",
+        "client_secret",
+        "secret",
+        "password",
+        "refresh_token",
+        "id_token",
+        "code",
+        "api_key",
+    ];
+    let Some(query) = uri.query() else {
+        return uri.path().to_owned();
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = k.to_ascii_lowercase();
+            if SECRET.contains(&key.as_str()) && !v.is_empty() {
+                format!("{k}=REDACTED")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), parts.join("&"))
+}
+
+/// A NUL character in the path or a query parameter: the 400 that names it.
+fn nul_in_url(uri: &actix_web::http::Uri) -> Option<AppError> {
+    let has_nul = |s: &str| s.to_ascii_lowercase().contains("%00") || s.contains('\0');
+    if has_nul(uri.path()) {
+        return Some(AppError::bad_request(
+            "INVALID_PATH",
+            "the path contains a NUL character (%00)",
+        ));
+    }
+    let query = uri.query()?;
+    if !has_nul(query) {
+        return None;
+    }
+    let name = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+                .map(|(k, _)| k.replace('\0', "\\0"))
+        })
+        .unwrap_or_else(|| "?".to_owned());
+    Some(AppError::bad_request(
+        "INVALID_QUERY",
+        format!("query parameter {name:?} contains a NUL character (%00)"),
+    ))
 }
 
 /// A resource that answers methods it does not have with 405 and an `Allow` header.
@@ -125,6 +246,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .service(resource("/me", "GET").route(get().to(auth::me)))
+                .service(resource("/audit", "GET").route(get().to(audit::list)))
                 .service(
                     resource("/clients", "GET, POST")
                         .route(post().to(auth::create_client))
@@ -227,11 +349,14 @@ fn json_config(limit: usize) -> web::JsonConfig {
                 E::ContentType => {
                     AppError::UnsupportedMediaType("expected Content-Type: application/json".into())
                 }
-                E::Deserialize(e) => AppError::Validation(vec![crate::error::FieldIssue::new(
-                    json_error_field(e),
-                    "invalid_json",
-                    e.to_string(),
-                )]),
+                E::Deserialize(e) => AppError::Validation(
+                    vec![crate::error::FieldIssue::new(
+                        json_error_field(e),
+                        "invalid_json",
+                        e.to_string(),
+                    )]
+                    .into(),
+                ),
                 _ => AppError::bad_request("INVALID_BODY", err.to_string()),
             };
             actix_web::error::InternalError::from_response(err, app.error_response()).into()

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use utoipa::Modify;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 
-use crate::http::{auth, catalogue, health, registry, submissions, views};
+use crate::http::{audit, auth, catalogue, health, registry, submissions, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,7 @@ use crate::http::{auth, catalogue, health, registry, submissions, views};
         auth::list_clients,
         auth::revoke_client,
         auth::rotate_client,
+        audit::list,
         registry::create,
         registry::list,
         registry::get,
@@ -63,6 +64,7 @@ use crate::http::{auth, catalogue, health, registry, submissions, views};
         (name = "auth", description = "OAuth2 client credentials: POST /oauth/token"),
         (name = "clients", description = "API clients (admin)"),
         (name = "registry", description = "Wijkteam organisations (read: public; write: admin)"),
+        (name = "audit", description = "Audit log of registry and access changes (admin, Associatie)"),
         (name = "submissions", description = "Posting figures, revisions, review workflow"),
         (name = "views", description = "Cross-municipal views (public where the figures allow)"),
     )

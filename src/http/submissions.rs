@@ -78,16 +78,8 @@ pub async fn post(
     let ctype = content_type(&req);
     let body = crate::http::read_body(payload, state.config.limits.max_body_bytes).await?;
     let raw = match ctype.as_str() {
-        "application/json" => {
-            let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-                AppError::Validation(vec![FieldIssue::new(
-                    format!("line {}, column {}", e.line(), e.column()),
-                    "invalid_json",
-                    e.to_string(),
-                )])
-            })?;
-            input::from_json(&value)
-        }
+        "application/json" => input::from_json_bytes(&body)
+            .map_err(|issue| AppError::Validation(vec![issue].into()))?,
         "text/csv" | "application/csv" | "text/plain" => {
             let mut raw = input::from_csv(&body, q.period.clone());
             raw.publication = q.publication.clone();
@@ -318,11 +310,14 @@ fn reason_from(body: &web::Bytes) -> AppResult<Option<String>> {
         return Ok(None);
     }
     let parsed: ReasonBody = serde_json::from_slice(body).map_err(|e| {
-        AppError::Validation(vec![FieldIssue::new(
-            format!("line {}, column {}", e.line(), e.column()),
-            "invalid_json",
-            e.to_string(),
-        )])
+        AppError::Validation(
+            vec![FieldIssue::new(
+                format!("line {}, column {}", e.line(), e.column()),
+                "invalid_json",
+                e.to_string(),
+            )]
+            .into(),
+        )
     })?;
     Ok(parsed.reason)
 }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{OrgForm, Reference, SizeClass, TeamType};
+use crate::audit::{self, AuditAction, AuditSubject};
 use crate::auth::Caller;
 use crate::db::schema::{organisation_municipalities as om, organisations};
 use crate::db::{DbConn, utc};
@@ -323,7 +324,7 @@ pub fn create(
         &mut issues,
     );
     if !issues.is_empty() {
-        return Err(AppError::Validation(issues));
+        return Err(AppError::Validation(issues.into()));
     }
     let now = crate::db::now();
     let (provides_help, source) = declared_state(input.provides_help_declared);
@@ -347,7 +348,19 @@ pub fn create(
             .returning(organisations::id)
             .get_result(conn)?;
         insert_served(conn, id, &served)?;
-        get(conn, reference, id)
+        // Views group and count organisations: they must see this one at once.
+        crate::db::bump_data_version(conn)?;
+        let created = get(conn, reference, id)?;
+        audit::record(
+            conn,
+            caller,
+            AuditAction::OrganisationCreated,
+            AuditSubject::Organisation,
+            id,
+            None,
+            Some(&created),
+        )?;
+        Ok(created)
     })
 }
 
@@ -435,7 +448,7 @@ pub fn update(
         );
     }
     if !issues.is_empty() {
-        return Err(AppError::Validation(issues));
+        return Err(AppError::Validation(issues.into()));
     }
     row.updated_at = crate::db::now();
     crate::db::transaction(conn, |conn| {
@@ -446,9 +459,24 @@ pub fn update(
             diesel::delete(om::table.filter(om::organisation_id.eq(id))).execute(conn)?;
             insert_served(conn, id, served)?;
         }
-        crate::db::bump_data_version(conn)
-    })?;
-    get(conn, reference, id)
+        crate::db::bump_data_version(conn)?;
+        let after = get(conn, reference, id)?;
+        let action = match (current.active, after.active) {
+            (true, false) => AuditAction::OrganisationDeactivated,
+            (false, true) => AuditAction::OrganisationReactivated,
+            _ => AuditAction::OrganisationChanged,
+        };
+        audit::record(
+            conn,
+            caller,
+            action,
+            AuditSubject::Organisation,
+            id,
+            Some(&current),
+            Some(&after),
+        )?;
+        Ok(after)
+    })
 }
 
 fn load_row(conn: &mut DbConn, id: i64) -> AppResult<OrganisationRow> {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::FieldIssue;
+use crate::error::{FieldIssue, Issues};
+use crate::submissions::validate::MAX_FIGURES;
 
 /// The figure fields, in the order of the JSON body and the CSV columns.
 pub const FIELDS: [&str; 8] = [
@@ -98,7 +99,7 @@ pub struct RawSubmission {
     pub publication: Option<String>,
     pub catalogue_version: Option<String>,
     pub figures: Vec<RawFigure>,
-    pub issues: Vec<FieldIssue>,
+    pub issues: Issues,
     /// Where the period came from, for error locations (`/period` or `period`).
     pub period_field: String,
 }
@@ -168,13 +169,13 @@ impl SubmissionInput {
                     note: f.note,
                 })
                 .collect(),
-            issues: Vec::new(),
+            issues: Issues::new(),
             period_field: "/period".to_owned(),
         }
     }
 }
 
-fn opt_string(v: Option<&Value>, field: String, issues: &mut Vec<FieldIssue>) -> Option<String> {
+fn opt_string(v: Option<&Value>, field: String, issues: &mut Issues) -> Option<String> {
     match v {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -190,7 +191,7 @@ fn opt_string(v: Option<&Value>, field: String, issues: &mut Vec<FieldIssue>) ->
     }
 }
 
-fn opt_number(v: Option<&Value>, field: String, issues: &mut Vec<FieldIssue>) -> Option<f64> {
+fn opt_number(v: Option<&Value>, field: String, issues: &mut Issues) -> Option<f64> {
     match v {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_f64() {
@@ -303,41 +304,15 @@ pub fn from_json(body: &Value) -> RawSubmission {
     );
     match obj.get("figures") {
         Some(Value::Array(items)) => {
+            if items.len() > MAX_FIGURES {
+                raw.issues.push(too_many_figures());
+                return raw;
+            }
             raw.figures.reserve(items.len());
             for (i, item) in items.iter().enumerate() {
-                let Some(f) = item.as_object() else {
-                    raw.issues.push(FieldIssue::new(
-                        format!("/figures/{i}"),
-                        "not_an_object",
-                        "elk cijfer is een JSON-object / each figure is a JSON object",
-                    ));
-                    continue;
-                };
-                for key in f.keys() {
-                    if !FIELDS.contains(&key.as_str()) {
-                        raw.issues.push(FieldIssue::new(
-                            format!("/figures/{i}/{key}"),
-                            "unknown_field",
-                            format!(
-                                "onbekend veld / unknown field; known: {}",
-                                FIELDS.join(", ")
-                            ),
-                        ));
-                    }
+                if let Some(f) = figure_from(i, item, &mut raw.issues) {
+                    raw.figures.push(f);
                 }
-                let at = |name: &str| format!("/figures/{i}/{name}");
-                let issues = &mut raw.issues;
-                raw.figures.push(RawFigure {
-                    loc: Loc::Json(i),
-                    indicator: opt_string(f.get("indicator"), at("indicator"), issues),
-                    municipality: opt_string(f.get("municipality"), at("municipality"), issues),
-                    value: opt_number(f.get("value"), at("value"), issues),
-                    numerator: opt_number(f.get("numerator"), at("numerator"), issues),
-                    denominator: opt_number(f.get("denominator"), at("denominator"), issues),
-                    respondents: opt_number(f.get("respondents"), at("respondents"), issues),
-                    cases: opt_number(f.get("cases"), at("cases"), issues),
-                    note: opt_string(f.get("note"), at("note"), issues),
-                });
             }
         }
         None | Some(Value::Null) => raw.issues.push(FieldIssue::new(
@@ -352,6 +327,211 @@ pub fn from_json(body: &Value) -> RawSubmission {
         )),
     }
     raw
+}
+
+fn too_many_figures() -> FieldIssue {
+    FieldIssue::new(
+        "/figures",
+        "too_many_figures",
+        format!("ten hoogste / at most {MAX_FIGURES} figures per submission"),
+    )
+}
+
+/// One figure of a JSON body, with every type problem at its JSON pointer.
+fn figure_from(i: usize, item: &Value, issues: &mut Issues) -> Option<RawFigure> {
+    let Some(f) = item.as_object() else {
+        issues.push(FieldIssue::new(
+            format!("/figures/{i}"),
+            "not_an_object",
+            "elk cijfer is een JSON-object / each figure is a JSON object",
+        ));
+        return None;
+    };
+    for key in f.keys() {
+        if !FIELDS.contains(&key.as_str()) {
+            issues.push(FieldIssue::new(
+                format!("/figures/{i}/{key}"),
+                "unknown_field",
+                format!(
+                    "onbekend veld / unknown field; known: {}",
+                    FIELDS.join(", ")
+                ),
+            ));
+        }
+    }
+    let at = |name: &str| format!("/figures/{i}/{name}");
+    Some(RawFigure {
+        loc: Loc::Json(i),
+        indicator: opt_string(f.get("indicator"), at("indicator"), issues),
+        municipality: opt_string(f.get("municipality"), at("municipality"), issues),
+        value: opt_number(f.get("value"), at("value"), issues),
+        numerator: opt_number(f.get("numerator"), at("numerator"), issues),
+        denominator: opt_number(f.get("denominator"), at("denominator"), issues),
+        respondents: opt_number(f.get("respondents"), at("respondents"), issues),
+        cases: opt_number(f.get("cases"), at("cases"), issues),
+        note: opt_string(f.get("note"), at("note"), issues),
+    })
+}
+
+/// Read a JSON body as it streams through the parser: one figure's object at a time, never the
+/// whole document as a tree, and no further than [`MAX_FIGURES`] figures. Memory stays
+/// proportional to the figures kept, not to the body or its errors. `Err` with the one problem
+/// that stops reading: not JSON (with its line and column), or too many figures.
+pub fn from_json_bytes(body: &[u8]) -> Result<RawSubmission, FieldIssue> {
+    use serde::de::{
+        DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    };
+    const TOO_MANY: &str = "too many figures";
+
+    struct Top<'a>(&'a mut RawSubmission);
+    struct Figures<'a>(&'a mut RawSubmission);
+
+    impl<'de> Visitor<'de> for Top<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let raw = self.0;
+            let mut has_figures = false;
+            while let Some(key) = map.next_key::<String>()? {
+                let field = format!("/{key}");
+                match key.as_str() {
+                    "figures" => {
+                        has_figures = true;
+                        map.next_value_seed(Figures(&mut *raw))?;
+                    }
+                    "period" | "publication" | "catalogueVersion" => {
+                        let v: Value = map.next_value()?;
+                        let text = opt_string(Some(&v), field, &mut raw.issues);
+                        match key.as_str() {
+                            "period" => raw.period = text,
+                            "publication" => raw.publication = text,
+                            _ => raw.catalogue_version = text,
+                        }
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                        raw.issues.push(FieldIssue::new(
+                            field,
+                            "unknown_field",
+                            "onbekend veld / unknown field (expected period, publication, catalogueVersion, figures)",
+                        ));
+                    }
+                }
+            }
+            if !has_figures {
+                raw.issues.push(FieldIssue::new(
+                    "/figures",
+                    "missing_figures",
+                    "figures ontbreekt / figures is required",
+                ));
+            }
+            Ok(())
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Figures<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Figures<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of figures")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let raw = self.0;
+            let mut i = 0usize;
+            while let Some(item) = seq.next_element::<Value>()? {
+                if i >= MAX_FIGURES {
+                    return Err(A::Error::custom(TOO_MANY));
+                }
+                if let Some(f) = figure_from(i, &item, &mut raw.issues) {
+                    raw.figures.push(f);
+                }
+                i += 1;
+            }
+            Ok(())
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+            self.0.issues.push(FieldIssue::new(
+                "/figures",
+                "missing_figures",
+                "figures ontbreekt / figures is required",
+            ));
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            self.not_an_array()
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+            self.not_an_array()
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+            self.not_an_array()
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+            self.not_an_array()
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+            self.not_an_array()
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+            self.not_an_array()
+        }
+    }
+
+    impl Figures<'_> {
+        fn not_an_array<E>(self) -> Result<(), E> {
+            self.0.issues.push(FieldIssue::new(
+                "/figures",
+                "not_an_array",
+                "figures moet een lijst zijn / figures must be an array",
+            ));
+            Ok(())
+        }
+    }
+
+    let mut raw = RawSubmission {
+        period_field: "/period".to_owned(),
+        ..Default::default()
+    };
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        // Valid JSON that is not an object, or not JSON at all.
+        return match serde_json::from_slice::<IgnoredAny>(body) {
+            Ok(_) => {
+                raw.issues.push(FieldIssue::new(
+                    "",
+                    "not_an_object",
+                    "de body moet een JSON-object zijn / the body must be a JSON object",
+                ));
+                Ok(raw)
+            }
+            Err(e) => Err(json_issue(&e)),
+        };
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = de.deserialize_map(Top(&mut raw)).and_then(|()| de.end());
+    match parsed {
+        Ok(()) => Ok(raw),
+        // Refused before reading the rest: the problems found so far do not matter.
+        Err(e) if e.to_string().starts_with(TOO_MANY) => Err(too_many_figures()),
+        Err(e) => Err(json_issue(&e)),
+    }
+}
+
+fn json_issue(e: &serde_json::Error) -> FieldIssue {
+    FieldIssue::new(
+        format!("line {}, column {}", e.line(), e.column()),
+        "invalid_json",
+        e.to_string(),
+    )
 }
 
 /// Column names accepted in CSV headers (case-insensitive), Dutch and English.
@@ -506,6 +686,16 @@ pub fn from_csv(bytes: &[u8], period_param: Option<String>) -> RawSubmission {
             continue;
         }
         let row = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
+        if raw.figures.len() >= MAX_FIGURES {
+            // Stop reading: the problems of the rows so far no longer matter.
+            raw.issues = Issues::new();
+            raw.issues.push(FieldIssue {
+                row: Some(row),
+                ..too_many_figures()
+            });
+            raw.figures.clear();
+            return raw;
+        }
         let loc = Loc::Csv {
             row,
             columns: columns.clone(),

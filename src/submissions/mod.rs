@@ -342,6 +342,32 @@ fn assemble(
     })
 }
 
+/// A submission the caller may read (or, with `write`, change). Another organisation's
+/// submission is answered like one that does not exist (404), so ids do not tell who owns
+/// what; a role that may never do this gets 403 whatever the id.
+fn load_visible(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: i64,
+    write: bool,
+) -> AppResult<SubmissionRow> {
+    if write {
+        caller.require(&[Role::Team])?;
+    } else {
+        caller.require(&[Role::Team, Role::Associatie])?;
+    }
+    let row = load_row(conn, id)?;
+    let allowed = if write {
+        caller.require_write_org(row.organisation_id).is_ok()
+    } else {
+        caller.sees_unpublished_of(row.organisation_id)
+    };
+    if !allowed {
+        return Err(AppError::not_found("submission", id));
+    }
+    Ok(row)
+}
+
 pub(crate) fn load_row(conn: &mut DbConn, id: i64) -> AppResult<SubmissionRow> {
     submissions::table
         .find(id)
@@ -391,8 +417,7 @@ pub fn get(
     revision: Option<i32>,
 ) -> AppResult<SubmissionDetail> {
     caller.require(&[Role::Team, Role::Associatie])?;
-    let row = load_row(conn, id)?;
-    caller.require_read_org(row.organisation_id)?;
+    let row = load_visible(conn, caller, id, false)?;
     let revs = revisions_of(conn, id)?;
     let wanted = revision.unwrap_or(row.latest_revision);
     let rev = revs
@@ -409,8 +434,7 @@ pub fn get(
 /// Every revision and workflow event of a submission.
 pub fn history(conn: &mut DbConn, caller: &Caller, id: i64) -> AppResult<History> {
     caller.require(&[Role::Team, Role::Associatie])?;
-    let row = load_row(conn, id)?;
-    caller.require_read_org(row.organisation_id)?;
+    let row = load_visible(conn, caller, id, false)?;
     let revs = revisions_of(conn, id)?;
     let numbers: HashMap<i64, i32> = revs.iter().map(|r| (r.id, r.revision)).collect();
     let events = submission_events::table
@@ -454,8 +478,7 @@ pub fn diff(
     to: Option<i32>,
 ) -> AppResult<RevisionDiff> {
     caller.require(&[Role::Team, Role::Associatie])?;
-    let row = load_row(conn, id)?;
-    caller.require_read_org(row.organisation_id)?;
+    let row = load_visible(conn, caller, id, false)?;
     let revs = revisions_of(conn, id)?;
     let to = to.unwrap_or(row.latest_revision);
     let from = from.unwrap_or(to.saturating_sub(1).max(1));
@@ -657,8 +680,7 @@ fn transition_guard(row: &RevisionRow, from: Status, action: &str) -> AppResult<
 /// Offer the newest (draft) revision for review. Team of the organisation.
 pub fn submit(conn: &mut DbConn, caller: &Caller, id: i64) -> AppResult<Submission> {
     crate::db::transaction(conn, |conn| {
-        let row = load_row(conn, id)?;
-        caller.require_write_org(row.organisation_id)?;
+        let row = load_visible(conn, caller, id, true)?;
         let revs = revisions_of(conn, id)?;
         let latest = revs
             .last()
@@ -701,7 +723,7 @@ pub fn review(
             &mut issues,
         );
         if !issues.is_empty() {
-            return Err(AppError::Validation(issues));
+            return Err(AppError::Validation(issues.into()));
         }
     }
     crate::db::transaction(conn, |conn| {
@@ -750,12 +772,11 @@ pub fn withdraw(
             &mut issues,
         );
         if !issues.is_empty() {
-            return Err(AppError::Validation(issues));
+            return Err(AppError::Validation(issues.into()));
         }
     }
     crate::db::transaction(conn, |conn| {
-        let row = load_row(conn, id)?;
-        caller.require_write_org(row.organisation_id)?;
+        let row = load_visible(conn, caller, id, true)?;
         let revs = revisions_of(conn, id)?;
         let latest = revs
             .last()

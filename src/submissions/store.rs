@@ -316,15 +316,32 @@ pub fn post(
             figures: Some(sub.figures.iter().map(to_figure).collect()),
         });
     }
-    transaction(conn, |conn| {
+    let stored = transaction(conn, |conn| {
         if let Some(key) = key
             && let Some(outcome) = find_idempotent(conn, organisation_id, key, &opts.request_hash)?
         {
             return Ok(outcome);
         }
         store(conn, caller, organisation_id, &sub, opts, status, key)
-    })
+    });
+    match (stored, key) {
+        // Two posts with one key at once: the other committed first (PostgreSQL made this one
+        // wait for it). Its result is the answer, as for any retry.
+        (Err(AppError::Conflict { code: KEY_RACE, .. }), Some(key)) => {
+            match find_idempotent(conn, organisation_id, key, &opts.request_hash)? {
+                Some(outcome) => Ok(outcome),
+                None => Err(AppError::conflict(
+                    "IDEMPOTENCY_KEY_IN_PROGRESS",
+                    "a request with this Idempotency-Key is being processed; retry shortly",
+                )),
+            }
+        }
+        (other, _) => other,
+    }
 }
+
+/// The code of a concurrent insert of the same idempotency key (internal; never answered).
+const KEY_RACE: &str = "IDEMPOTENCY_KEY_RACE";
 
 #[allow(clippy::too_many_arguments)]
 fn store(
@@ -452,7 +469,14 @@ fn store(
                     .map_err(|e| AppError::internal(e.to_string()))?),
                 idempotency_keys::created_at.eq(now),
             ))
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(|e| match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => AppError::conflict(KEY_RACE, "idempotency key taken meanwhile"),
+                other => other.into(),
+            })?;
     }
     Ok(outcome)
 }

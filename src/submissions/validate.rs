@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::input::{Loc, Publication, RawFigure, RawSubmission};
 use crate::catalogue::{Catalogue, Indicator, Kind};
-use crate::error::FieldIssue;
+use crate::error::{FieldIssue, IssueSink, Issues};
 use crate::period::Period;
 use crate::registry::{Organisation, Reference};
 
@@ -72,10 +72,10 @@ pub fn check_text(
     text: &str,
     max_chars: usize,
     issue: impl Fn(&str, String) -> FieldIssue,
-    issues: &mut Vec<FieldIssue>,
+    issues: &mut impl IssueSink,
 ) {
     if text.chars().count() > max_chars {
-        issues.push(issue(
+        issues.add(issue(
             "too_long",
             format!("maximaal {max_chars} tekens / at most {max_chars} characters"),
         ));
@@ -84,13 +84,13 @@ pub fn check_text(
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        issues.push(issue(
+        issues.add(issue(
             "invalid_text",
             "de tekst bevat stuurtekens / the text contains control characters".to_owned(),
         ));
     }
     if let Some(what) = super::personal::detect(text) {
-        issues.push(issue(
+        issues.add(issue(
             "personal_data",
             format!(
                 "de tekst lijkt {what} te bevatten; geen persoonsgegevens in toelichtingen / \
@@ -100,7 +100,7 @@ pub fn check_text(
     }
 }
 
-fn integer(v: Option<f64>, loc: &Loc, field: &str, issues: &mut Vec<FieldIssue>) -> Option<i64> {
+fn integer(v: Option<f64>, loc: &Loc, field: &str, issues: &mut Issues) -> Option<i64> {
     let v = v?;
     if v.fract() != 0.0 {
         issues.push(loc.issue(
@@ -121,13 +121,7 @@ fn integer(v: Option<f64>, loc: &Loc, field: &str, issues: &mut Vec<FieldIssue>)
     Some(v as i64)
 }
 
-fn require<T>(
-    v: Option<T>,
-    loc: &Loc,
-    field: &str,
-    kind: Kind,
-    issues: &mut Vec<FieldIssue>,
-) -> Option<T> {
+fn require<T>(v: Option<T>, loc: &Loc, field: &str, kind: Kind, issues: &mut Issues) -> Option<T> {
     if v.is_none() {
         issues.push(loc.issue(
             field,
@@ -140,7 +134,7 @@ fn require<T>(
     v
 }
 
-fn not_applicable(v: bool, loc: &Loc, field: &str, kind: Kind, issues: &mut Vec<FieldIssue>) {
+fn not_applicable(v: bool, loc: &Loc, field: &str, kind: Kind, issues: &mut Issues) {
     if v {
         issues.push(loc.issue(
             field,
@@ -151,7 +145,7 @@ fn not_applicable(v: bool, loc: &Loc, field: &str, kind: Kind, issues: &mut Vec<
     }
 }
 
-fn non_negative(v: Option<f64>, loc: &Loc, field: &str, issues: &mut Vec<FieldIssue>) -> bool {
+fn non_negative(v: Option<f64>, loc: &Loc, field: &str, issues: &mut Issues) -> bool {
     match v {
         Some(x) if x < 0.0 => {
             issues.push(loc.issue(
@@ -174,7 +168,7 @@ fn non_negative(v: Option<f64>, loc: &Loc, field: &str, issues: &mut Vec<FieldIs
 }
 
 /// Check the fields a figure's kind needs.
-fn check_kind(f: &RawFigure, ind: &Indicator, issues: &mut Vec<FieldIssue>) -> Option<ValidFigure> {
+fn check_kind(f: &RawFigure, ind: &Indicator, issues: &mut Issues) -> Option<ValidFigure> {
     let loc = &f.loc;
     let kind = ind.kind;
     let before = issues.len();
@@ -326,7 +320,7 @@ pub struct Context<'a> {
 }
 
 /// Validate a raw submission. Returns every problem found, or the normalised submission.
-pub fn validate(raw: RawSubmission, ctx: &Context<'_>) -> Result<ValidSubmission, Vec<FieldIssue>> {
+pub fn validate(raw: RawSubmission, ctx: &Context<'_>) -> Result<ValidSubmission, Issues> {
     let mut issues = raw.issues;
     let pf = raw.period_field.as_str();
     let period = match raw.period.as_deref().map(str::trim) {

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use crate::common::*;
 use basisset::db::schema::{figures, submission_revisions, submissions};
 
-const BIN: &str = env!("CARGO_BIN_EXE_basisset");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_basisset");
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,7 +23,7 @@ fn free_port() -> u16 {
 }
 
 /// Minimal HTTP/1.1 client (one request per connection).
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -56,7 +56,7 @@ fn http(
     (status, body)
 }
 
-fn cli(db: &TestDb, args: &[&str]) -> Value {
+pub(crate) fn cli(db: &TestDb, args: &[&str]) -> Value {
     let out = Command::new(BIN)
         .args(["--database-url", &db.url, "--log", "warn"])
         .args(args)
@@ -70,7 +70,7 @@ fn cli(db: &TestDb, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn start(db: &TestDb, keys: &str) -> (Child, String) {
+pub(crate) fn start(db: &TestDb, keys: &str) -> (Child, String) {
     let addr = format!("127.0.0.1:{}", free_port());
     let mut child = Command::new(BIN)
         .args(["serve", "--bind", &addr, "--workers", "2"])

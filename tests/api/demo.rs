@@ -61,7 +61,7 @@ async fn the_demo_data_set_is_valid_and_shows_the_studys_patterns() {
                     today: chrono::Utc::now().date_naive(),
                 };
                 if let Err(issues) = basisset::submissions::validate::validate(raw, &ctx) {
-                    panic!("demo submission {} is invalid: {:?}", s.id, &issues[..issues.len().min(3)]);
+                    panic!("demo submission {} is invalid: {:?}", s.id, &issues.as_slice()[..issues.as_slice().len().min(3)]);
                 }
             }
             Ok(())

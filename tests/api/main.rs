@@ -10,6 +10,7 @@ mod crash;
 mod demo;
 mod disclosure;
 mod foundation;
+mod hardening;
 mod matrix;
 mod registry;
 mod submissions;

@@ -63,7 +63,7 @@ async fn fill(app: &TestApp, f: &Fixture, template: &str) -> String {
         .replace("{A}", &f.org_a.to_string())
         .replace("{B}", &f.org_b.to_string());
     if p.contains("{client}") {
-        let (id, _) = app.create_client("associatie", None).await;
+        let (id, _) = app.create_client("team", Some(f.org_a)).await;
         p = p.replace("{client}", &id);
     }
     if p.contains("{draft}") {
@@ -180,7 +180,7 @@ async fn rest_matrix_catalogue_registry_clients() {
         &f,
         "POST",
         "/api/v1/clients",
-        Some(json!({"name": "x", "role": "associatie"})),
+        Some(json!({"name": "x", "role": "team", "organisationId": f.org_a})),
         ADMIN_CREATES,
     )
     .await;
@@ -252,7 +252,7 @@ async fn graphql_matrix_catalogue_registry_clients() {
     gql_row(
         &app,
         &f,
-        r#"mutation { createClient(input: {name: "x", role: ASSOCIATIE}) { clientId } }"#,
+        r#"mutation { createClient(input: {name: "x", role: TEAM, organisationId: {A}}) { clientId } }"#,
         admin_only,
     )
     .await;
@@ -280,7 +280,6 @@ async fn graphql_matrix_catalogue_registry_clients() {
     .await;
 }
 
-const TEAM_A_ONLY_WRITE: [u16; 5] = [401, 200, 403, 403, 403];
 const TEAM_A_OR_ASSOCIATIE: [u16; 5] = [401, 200, 403, 200, 403];
 const ASSOCIATIE_ONLY: [u16; 5] = [401, 403, 403, 200, 403];
 
@@ -341,7 +340,8 @@ async fn rest_matrix_submissions() {
             "GET",
             &format!("/api/v1/submissions/{{draft}}{read}"),
             None,
-            TEAM_A_OR_ASSOCIATIE,
+            // Another team's submission is answered like one that does not exist.
+            [401, 200, 404, 200, 403],
         )
         .await;
     }
@@ -351,7 +351,7 @@ async fn rest_matrix_submissions() {
         "POST",
         "/api/v1/submissions/{draft}/submit",
         None,
-        TEAM_A_ONLY_WRITE,
+        [401, 200, 404, 403, 403],
     )
     .await;
     rest_row(
@@ -360,7 +360,7 @@ async fn rest_matrix_submissions() {
         "POST",
         "/api/v1/submissions/{draft}/withdraw",
         None,
-        TEAM_A_ONLY_WRITE,
+        [401, 200, 404, 403, 403],
     )
     .await;
     rest_row(
@@ -390,6 +390,8 @@ async fn graphql_matrix_submissions() {
     let team_a = [UNAUTH, OK, FORBID, FORBID, FORBID];
     let team_b = [UNAUTH, FORBID, OK, FORBID, FORBID];
     let readers = [UNAUTH, OK, FORBID, OK, FORBID];
+    let by_id_readers = [UNAUTH, OK, Some("NOT_FOUND"), OK, FORBID];
+    let by_id_team_a = [UNAUTH, OK, Some("NOT_FOUND"), FORBID, FORBID];
     let associatie = [UNAUTH, FORBID, FORBID, OK, FORBID];
     let post = r#"mutation { postSubmission(organisationId: {A}, input: {period: "2022", figures: [{indicator: "klachten", value: 1}]}) { revision } }"#;
     gql_row(&app, &f, post, team_a).await;
@@ -413,35 +415,35 @@ async fn graphql_matrix_submissions() {
         &app,
         &f,
         "{ submission(id: {draft}) { revision { revision } } }",
-        readers,
+        by_id_readers,
     )
     .await;
     gql_row(
         &app,
         &f,
         "{ submissionHistory(id: {draft}) { events { action } } }",
-        readers,
+        by_id_readers,
     )
     .await;
     gql_row(
         &app,
         &f,
         "{ submissionDiff(id: {draft}) { unchanged } }",
-        readers,
+        by_id_readers,
     )
     .await;
     gql_row(
         &app,
         &f,
         "mutation { submitSubmission(id: {draft}) { status } }",
-        team_a,
+        by_id_team_a,
     )
     .await;
     gql_row(
         &app,
         &f,
         "mutation { withdrawSubmission(id: {draft}) { status } }",
-        team_a,
+        by_id_team_a,
     )
     .await;
     gql_row(

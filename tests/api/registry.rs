@@ -213,15 +213,22 @@ async fn team_clients_need_an_active_organisation() {
         res.assert_problem(422, "VALIDATION_FAILED")["errors"][0]["code"],
         "unknown_organisation"
     );
-    let res = app
-        .post_json(
-            "/api/v1/clients",
-            Some(&admin),
-            &json!({"name": "a", "role": "associatie", "organisationId": 1}),
-        )
-        .await;
-    assert_eq!(
-        res.assert_problem(422, "VALIDATION_FAILED")["errors"][0]["code"],
-        "organisation_not_allowed"
-    );
+    // Only team clients belong to an organisation (checked for clients made on the server).
+    let state = app.state.clone();
+    let err = state
+        .db
+        .run(move |conn| {
+            basisset::auth::clients::create(
+                conn,
+                &basisset::auth::Caller::System,
+                basisset::auth::clients::NewClient {
+                    name: "a".into(),
+                    role: basisset::auth::Role::Associatie,
+                    organisation_id: Some(1),
+                },
+            )
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.issues()[0].code, "organisation_not_allowed");
 }

@@ -390,7 +390,7 @@ async fn review_workflow_and_what_views_count() {
         .assert_problem(403, "FORBIDDEN");
     app.post_json(&act("submit"), Some(&f.team_b), &json!({}))
         .await
-        .assert_problem(403, "FORBIDDEN");
+        .assert_problem(404, "NOT_FOUND");
     let res = app
         .post_json(&act("submit"), Some(&f.team_a), &json!({}))
         .await;
@@ -587,9 +587,17 @@ async fn one_team_can_neither_read_nor_change_another_teams_submissions() {
         format!("/api/v1/organisations/{}/submissions", f.org_a),
         format!("/api/v1/submissions?organisation={}", f.org_a),
     ] {
-        app.get(&p, Some(&f.team_b))
-            .await
-            .assert_problem(403, "FORBIDDEN");
+        // Another team's submission by id looks like none; listing another organisation is
+        // refused outright (the organisation is public, its submissions are not).
+        if p.contains("/api/v1/submissions/") {
+            app.get(&p, Some(&f.team_b))
+                .await
+                .assert_problem(404, "NOT_FOUND");
+        } else {
+            app.get(&p, Some(&f.team_b))
+                .await
+                .assert_problem(403, "FORBIDDEN");
+        }
         app.get(&p, None)
             .await
             .assert_problem(401, "UNAUTHENTICATED");
@@ -613,7 +621,7 @@ async fn one_team_can_neither_read_nor_change_another_teams_submissions() {
             &json!({}),
         )
         .await
-        .assert_problem(403, "FORBIDDEN");
+        .assert_problem(404, "NOT_FOUND");
     }
     let body = app
         .gql(
@@ -622,7 +630,7 @@ async fn one_team_can_neither_read_nor_change_another_teams_submissions() {
             Some(&f.team_b),
         )
         .await;
-    assert_eq!(gql_error_code(&body), "FORBIDDEN");
+    assert_eq!(gql_error_code(&body), "NOT_FOUND");
     let body = app
         .gql(
             &format!("mutation {{ withdrawSubmission(id: {id}) {{ status }} }}"),
@@ -630,7 +638,7 @@ async fn one_team_can_neither_read_nor_change_another_teams_submissions() {
             Some(&f.team_b),
         )
         .await;
-    assert_eq!(gql_error_code(&body), "FORBIDDEN");
+    assert_eq!(gql_error_code(&body), "NOT_FOUND");
     assert_eq!(counts(&app), before, "nothing changed");
     assert_eq!(
         app.get(&format!("/api/v1/submissions/{id}"), Some(&f.associatie))
