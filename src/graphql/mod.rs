@@ -148,11 +148,14 @@ pub async fn graphql_post(
         Ok(b) => b,
         Err(e) => return error_response(StatusCode::PAYLOAD_TOO_LARGE, e),
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
+    // Everything that grows with the body runs on the blocking pool, not on a worker: the
+    // JSON parse, then the document's measures, cheapest first: its size, its tokens (a linear
+    // scan), then its fields (fragments expanded) and aliases from a parse. Validation by the
+    // executor is superlinear in the number of fields; these limits keep it cheap.
+    let prepared = web::block(move || -> Result<async_graphql::Request, AppError> {
+        let request: async_graphql::Request = serde_json::from_slice(&body).map_err(|e| {
             let looks_batched = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-            let err = if looks_batched {
+            if looks_batched {
                 AppError::bad_request(
                     "BATCH_NOT_SUPPORTED",
                     "batched GraphQL requests are not accepted; send one operation per request",
@@ -164,29 +167,25 @@ pub async fn graphql_post(
                         "body must be a JSON object {{query, variables?, operationName?}}: {e}"
                     ),
                 )
-            };
-            return error_response(StatusCode::BAD_REQUEST, err);
+            }
+        })?;
+        if let Some(at) = nul_variable(&request.variables) {
+            return Err(nul_error(&at));
         }
-    };
-    if let Some(at) = nul_variable(&request.variables) {
-        return error_response(StatusCode::BAD_REQUEST, nul_error(&at));
-    }
-    // The document is measured before anything costly: its size, then its tokens (a linear
-    // scan), then, parsed on the blocking pool, its fields (fragments expanded) and aliases.
-    // Validation by the executor is superlinear in the number of fields; these limits keep it
-    // cheap, and no anonymous document can hold a worker.
-    let query = request.query.clone();
-    let checked = web::block(move || check_document(&query, &limits)).await;
-    match checked {
-        Ok(Ok(())) => {}
+        check_document(&request.query, &limits)?;
+        Ok(request)
+    })
+    .await;
+    let request = match prepared {
+        Ok(Ok(r)) => r,
         Ok(Err(e)) => return error_response(StatusCode::BAD_REQUEST, e),
         Err(e) => {
             return error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                AppError::internal(format!("checking the document: {e}")),
+                AppError::internal(format!("reading the request: {e}")),
             );
         }
-    }
+    };
     let limits = state.config.limits.clone();
     let timeout = Duration::from_millis(limits.request_timeout_ms.max(1));
     match actix_web::rt::time::timeout(timeout, schema.execute(request.data(caller))).await {

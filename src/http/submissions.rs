@@ -77,21 +77,35 @@ pub async fn post(
     caller.require_write_org(organisation_id)?;
     let ctype = content_type(&req);
     let body = crate::http::read_body(payload, state.config.limits.max_body_bytes).await?;
-    let raw = match ctype.as_str() {
-        "application/json" => input::from_json_bytes(&body)
-            .map_err(|issue| AppError::Validation(vec![issue].into()))?,
-        "text/csv" | "application/csv" | "text/plain" => {
-            let mut raw = input::from_csv(&body, q.period.clone());
-            raw.publication = q.publication.clone();
-            raw.catalogue_version = q.catalogue_version.clone();
-            raw
+    if !matches!(
+        ctype.as_str(),
+        "application/json" | "text/csv" | "application/csv" | "text/plain"
+    ) {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "Content-Type {ctype:?}: send application/json or text/csv"
+        )));
+    }
+    // Reading a body of megabytes takes a while: on the blocking pool, not on a worker.
+    let (json, period, publication, version) = (
+        ctype == "application/json",
+        q.period.clone(),
+        q.publication.clone(),
+        q.catalogue_version.clone(),
+    );
+    let parse_body = body.clone();
+    let raw = web::block(move || {
+        if json {
+            input::from_json_bytes(&parse_body)
+                .map_err(|issue| AppError::Validation(vec![issue].into()))
+        } else {
+            let mut raw = input::from_csv(&parse_body, period);
+            raw.publication = publication;
+            raw.catalogue_version = version;
+            Ok(raw)
         }
-        other => {
-            return Err(AppError::UnsupportedMediaType(format!(
-                "Content-Type {other:?}: send application/json or text/csv"
-            )));
-        }
-    };
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("reading the body: {e}")))??;
     let key = req
         .headers()
         .get("idempotency-key")
