@@ -349,3 +349,92 @@ async fn personal_data_in_organisation_and_client_names_is_refused() {
         "no client stored"
     );
 }
+
+/// OWASP "CSV Injection": names that start like a formula are written with a leading `'`.
+#[actix_web::test]
+async fn organisation_names_cannot_inject_formulas_into_csv_exports() {
+    let app = TestApp::spawn().await;
+    let admin = app.client_token("admin", None).await;
+    let assoc = app.client_token("associatie", None).await;
+    let names = [r#"=HYPERLINK("http://x","y")"#, "@SUM(1+1)", "+cmd", "-2+3"];
+    let mut ids = Vec::new();
+    for (name, municipality) in names.iter().zip(["GM0344", "GM0363", "GM0599", "GM0518"]) {
+        // Not personal data: the registry takes such names as they are.
+        let res = app
+            .post_json(
+                "/api/v1/organisations",
+                Some(&admin),
+                &json!({"name": name, "teamType": "wmo", "orgForm": "stichting",
+                        "municipalities": [{"code": municipality}]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        assert_eq!(res.json()["name"], *name);
+        let id = res.json()["id"].as_i64().unwrap();
+        let team = app.client_token("team", Some(id)).await;
+        for (year, value) in [("2021", 20 + ids.len()), ("2022", 10 + ids.len())] {
+            let res = app
+                .post_json(
+                    &format!("/api/v1/organisations/{id}/submissions?submit=true"),
+                    Some(&team),
+                    &json!({"period": year, "publication": "openbaar",
+                            "figures": [{"indicator": "klachten", "value": value}]}),
+                )
+                .await;
+            assert_eq!(res.status, 201, "{}", res.text());
+        }
+        ids.push(id);
+    }
+    let csv = |url: String| {
+        let app = &app;
+        let assoc = assoc.clone();
+        async move {
+            let res = app.get_accept(&url, "text/csv", Some(&assoc)).await;
+            assert_eq!(res.status, 200, "{url}: {}", res.text());
+            res.text()
+        }
+    };
+    let benchmark = csv(format!(
+        "/api/v1/views/benchmark?organisation={}&indicator=klachten&period=2022",
+        ids[0]
+    ))
+    .await;
+    assert!(
+        benchmark.contains(r#""'=HYPERLINK(""http://x"",""y"")""#),
+        "{benchmark}"
+    );
+    let completeness = csv("/api/v1/views/completeness?period=2022".to_owned()).await;
+    for expected in ["'@SUM(1+1)", "'+cmd", "'-2+3"] {
+        assert!(
+            completeness
+                .lines()
+                .any(|l| l.contains(&format!(",{expected},"))),
+            "{expected} in {completeness}"
+        );
+    }
+    let views = [
+        benchmark,
+        completeness,
+        csv("/api/v1/views/aggregate?indicator=klachten&period=2022&groupBy=province".to_owned())
+            .await,
+        csv("/api/v1/views/municipalities?indicator=klachten&period=2022".to_owned()).await,
+        csv("/api/v1/views/trend?indicator=klachten&from=2021&to=2022&base=2021".to_owned()).await,
+    ];
+    // In every view: no cell a spreadsheet runs, and the service's own negative numbers (the
+    // trend's change) stay numbers.
+    let mut negative_numbers = 0;
+    for view in &views {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(view.as_bytes());
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                    assert!(cell.parse::<f64>().is_ok(), "{cell:?} in {view}");
+                    negative_numbers += 1;
+                }
+            }
+        }
+    }
+    assert!(negative_numbers > 0, "the trend falls: {views:?}");
+}
