@@ -197,6 +197,11 @@ fn validate_name(name: &str, issues: &mut Vec<FieldIssue>) -> String {
             "naam van 2-200 tekens / name of 2-200 characters",
         ));
     }
+    crate::submissions::validate::check_personal(
+        &name,
+        |c, m| FieldIssue::new("/name", c, m),
+        issues,
+    );
     name
 }
 

@@ -707,14 +707,14 @@ pub fn review(
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
-    if !accept {
-        let Some(r) = &reason else {
-            return Err(AppError::validation(
-                "/reason",
-                "missing_reason",
-                "geef een reden bij terugsturen / a reason is required to return a submission",
-            ));
-        };
+    if !accept && reason.is_none() {
+        return Err(AppError::validation(
+            "/reason",
+            "missing_reason",
+            "geef een reden bij terugsturen / a reason is required to return a submission",
+        ));
+    }
+    if let Some(r) = &reason {
         let mut issues = Vec::new();
         validate::check_text(
             r,

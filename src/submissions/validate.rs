@@ -89,11 +89,21 @@ pub fn check_text(
             "de tekst bevat stuurtekens / the text contains control characters".to_owned(),
         ));
     }
+    check_personal(text, issue, issues);
+}
+
+/// Refuse personal data in any free text (notes, reasons, names): code `personal_data`. The
+/// message says what kind was found, never what.
+pub fn check_personal(
+    text: &str,
+    issue: impl Fn(&str, String) -> FieldIssue,
+    issues: &mut impl IssueSink,
+) {
     if let Some(what) = super::personal::detect(text) {
         issues.add(issue(
             "personal_data",
             format!(
-                "de tekst lijkt {what} te bevatten; geen persoonsgegevens in toelichtingen / \
+                "de tekst lijkt {what} te bevatten; geen persoonsgegevens in vrije tekst / \
                  the text seems to contain personal data, which is not allowed"
             ),
         ));

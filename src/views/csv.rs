@@ -1,5 +1,12 @@
 //! CSV renderings of the views (`Accept: text/csv`): one row per group, columns named like the
 //! JSON fields, empty cells for nulls, decimal point.
+//!
+//! Text cells (names, labels, codes) that a spreadsheet would read as a formula are neutralised
+//! as OWASP's "CSV Injection" advises: a cell starting with `=`, `+`, `-`, `@`, a tab or a
+//! carriage return (or a line feed, or the full-width `＝＋－＠`) gets a leading `'`. Numbers the
+//! service writes itself (a negative change, say) stay numbers: only [`text`] cells change.
+
+use std::borrow::Cow;
 
 use super::aggregate::AggregateView;
 use super::benchmark::BenchmarkView;
@@ -28,19 +35,42 @@ const AGG_COLUMNS: [&str; 17] = [
     "flags",
 ];
 
-fn num(v: Option<f64>) -> String {
-    v.map(|x| {
-        let s = format!("{x:.6}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    })
-    .unwrap_or_default()
+/// One cell: a number the service formatted, or text (neutralised).
+struct Cell(String);
+
+/// A text cell; see the module documentation.
+fn text(s: impl AsRef<str>) -> Cell {
+    Cell(neutralise(s.as_ref()).into_owned())
 }
 
-fn int(v: Option<i64>) -> String {
-    v.map(|x| x.to_string()).unwrap_or_default()
+/// `s` with a leading `'` when a spreadsheet would take it for a formula.
+pub fn neutralise(s: &str) -> Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠']) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
-fn agg_cells(a: &Aggregate) -> Vec<String> {
+fn num(v: Option<f64>) -> Cell {
+    Cell(
+        v.map(|x| {
+            let s = format!("{x:.6}");
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        })
+        .unwrap_or_default(),
+    )
+}
+
+fn int(v: Option<i64>) -> Cell {
+    Cell(v.map(|x| x.to_string()).unwrap_or_default())
+}
+
+fn empty() -> Cell {
+    Cell(String::new())
+}
+
+fn agg_cells(a: &Aggregate) -> Vec<Cell> {
     let d = a.distribution.as_ref();
     vec![
         num(a.value),
@@ -54,63 +84,70 @@ fn agg_cells(a: &Aggregate) -> Vec<String> {
         num(d.map(|d| d.median)),
         num(d.map(|d| d.q3)),
         num(d.and_then(|d| d.max)),
-        a.suppressed.to_string(),
-        a.suppression_reason
-            .map(|r| r.as_str().to_owned())
-            .unwrap_or_default(),
-        a.conf_status.as_str().to_owned(),
-        a.public_conf_status.as_str().to_owned(),
-        a.public_suppression_reason
-            .map(|r| r.as_str().to_owned())
-            .unwrap_or_default(),
-        a.flags
-            .iter()
-            .map(|f| f.as_str())
-            .collect::<Vec<_>>()
-            .join("|"),
+        text(a.suppressed.to_string()),
+        text(a.suppression_reason.map(|r| r.as_str()).unwrap_or_default()),
+        text(a.conf_status.as_str()),
+        text(a.public_conf_status.as_str()),
+        text(
+            a.public_suppression_reason
+                .map(|r| r.as_str())
+                .unwrap_or_default(),
+        ),
+        text(
+            a.flags
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join("|"),
+        ),
     ]
 }
 
-fn group_cells(g: &Group, dims: &[GroupDim]) -> Vec<String> {
+fn group_cells(g: &Group, dims: &[GroupDim]) -> Vec<Cell> {
     dims.iter()
-        .map(|d| {
-            match d {
-                GroupDim::TeamType => g.team_type.map(|t| t.as_str().to_owned()),
-                GroupDim::SizeClass => g.size_class.map(|s| s.as_str().to_owned()),
-                GroupDim::Province => g.province.clone(),
-                GroupDim::ProvidesHelp => g.provides_help.map(|h| h.as_str().to_owned()),
-                GroupDim::OrgForm => g.org_form.map(|o| o.as_str().to_owned()),
-                GroupDim::SelfRegistration => g.self_registration.map(|b| b.to_string()),
-                GroupDim::Year => g.year.map(|y| y.to_string()),
-            }
-            .unwrap_or_default()
+        .map(|d| match d {
+            GroupDim::TeamType => text(g.team_type.map(|t| t.as_str()).unwrap_or_default()),
+            GroupDim::SizeClass => text(g.size_class.map(|s| s.as_str()).unwrap_or_default()),
+            GroupDim::Province => text(g.province.as_deref().unwrap_or_default()),
+            GroupDim::ProvidesHelp => text(g.provides_help.map(|h| h.as_str()).unwrap_or_default()),
+            GroupDim::OrgForm => text(g.org_form.map(|o| o.as_str()).unwrap_or_default()),
+            GroupDim::SelfRegistration => text(
+                g.self_registration
+                    .map(|b| b.to_string())
+                    .unwrap_or_default(),
+            ),
+            GroupDim::Year => int(g.year.map(i64::from)),
         })
         .collect()
 }
 
-fn write(header: Vec<String>, rows: Vec<Vec<String>>) -> String {
+fn header(columns: &[&str]) -> Vec<Cell> {
+    columns.iter().map(text).collect()
+}
+
+fn write(header: Vec<Cell>, rows: Vec<Vec<Cell>>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(&header);
+    let _ = w.write_record(header.iter().map(|c| &c.0));
     for r in rows {
-        let _ = w.write_record(&r);
+        let _ = w.write_record(r.iter().map(|c| &c.0));
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 pub fn aggregate(v: &AggregateView) -> String {
-    let mut header = vec!["indicator".to_owned(), "from".to_owned(), "to".to_owned()];
-    header.extend(v.group_by.iter().map(|d| d.as_str().to_owned()));
-    header.extend(AGG_COLUMNS.iter().map(|c| c.to_string()));
-    let lead = |extra: Vec<String>| {
+    let mut head = header(&["indicator", "from", "to"]);
+    head.extend(v.group_by.iter().map(|d| text(d.as_str())));
+    head.extend(header(&AGG_COLUMNS));
+    let lead = |extra: Vec<Cell>| {
         let mut r = vec![
-            v.indicator.code.clone(),
-            v.from.code.clone(),
-            v.to.code.clone(),
+            text(&v.indicator.code),
+            text(&v.from.code),
+            text(&v.to.code),
         ];
         r.extend(extra);
         r
     };
-    let mut rows: Vec<Vec<String>> = v
+    let mut rows: Vec<Vec<Cell>> = v
         .rows
         .iter()
         .map(|row| {
@@ -119,41 +156,37 @@ pub fn aggregate(v: &AggregateView) -> String {
             r
         })
         .collect();
-    let mut total = lead(v.group_by.iter().map(|_| "total".to_owned()).collect());
+    let mut total = lead(v.group_by.iter().map(|_| text("total")).collect());
     total.extend(agg_cells(&v.total));
     rows.push(total);
-    write(header, rows)
+    write(head, rows)
 }
 
 pub fn trend(v: &TrendView) -> String {
-    let mut header = vec!["indicator".to_owned()];
-    header.extend(v.group_by.iter().map(|d| d.as_str().to_owned()));
-    header.extend(
-        ["year", "index", "change", "changeUnit"]
-            .iter()
-            .map(|c| c.to_string()),
-    );
-    header.extend(AGG_COLUMNS.iter().map(|c| c.to_string()));
+    let mut head = header(&["indicator"]);
+    head.extend(v.group_by.iter().map(|d| text(d.as_str())));
+    head.extend(header(&["year", "index", "change", "changeUnit"]));
+    head.extend(header(&AGG_COLUMNS));
     let mut rows = Vec::new();
     for s in &v.series {
         for p in &s.points {
-            let mut r = vec![v.indicator.code.clone()];
+            let mut r = vec![text(&v.indicator.code)];
             r.extend(group_cells(&s.group, &v.group_by));
             r.extend([
-                p.year.to_string(),
+                int(Some(i64::from(p.year))),
                 num(p.index),
                 num(p.change),
-                v.change_unit.as_str().to_owned(),
+                text(v.change_unit.as_str()),
             ]);
             r.extend(agg_cells(&p.aggregate));
             rows.push(r);
         }
     }
-    write(header, rows)
+    write(head, rows)
 }
 
 pub fn benchmark(v: &BenchmarkView) -> String {
-    let mut header: Vec<String> = [
+    let mut head = header(&[
         "indicator",
         "from",
         "to",
@@ -162,35 +195,32 @@ pub fn benchmark(v: &BenchmarkView) -> String {
         "scope",
         "percentileRank",
         "betterThanPercent",
-    ]
-    .iter()
-    .map(|c| c.to_string())
-    .collect();
-    header.extend(AGG_COLUMNS.iter().map(|c| c.to_string()));
+    ]);
+    head.extend(header(&AGG_COLUMNS));
     let lead = |scope: &str| {
         vec![
-            v.indicator.code.clone(),
-            v.from.code.clone(),
-            v.to.code.clone(),
-            v.organisation.id.to_string(),
-            v.organisation.name.clone(),
-            scope.to_owned(),
+            text(&v.indicator.code),
+            text(&v.from.code),
+            text(&v.to.code),
+            int(Some(v.organisation.id)),
+            text(&v.organisation.name),
+            text(scope),
             num(v.percentile_rank),
             num(v.better_than_percent),
         ]
     };
     let mut own = lead("organisation");
     own.push(num(v.value));
-    own.extend(std::iter::repeat_n(String::new(), AGG_COLUMNS.len() - 1));
+    own.extend(std::iter::repeat_with(empty).take(AGG_COLUMNS.len() - 1));
     let mut peers = lead("peers");
     peers.extend(agg_cells(&v.peers));
     let mut national = lead("national");
     national.extend(agg_cells(&v.national));
-    write(header, vec![own, peers, national])
+    write(head, vec![own, peers, national])
 }
 
 pub fn completeness(v: &CompletenessView) -> String {
-    let header = [
+    let head = header(&[
         "period",
         "scope",
         "code",
@@ -199,43 +229,40 @@ pub fn completeness(v: &CompletenessView) -> String {
         "reported",
         "coverage",
         "confStatus",
-    ]
-    .iter()
-    .map(|c| c.to_string())
-    .collect();
-    let mut rows: Vec<Vec<String>> = v
+    ]);
+    let mut rows: Vec<Vec<Cell>> = v
         .indicators
         .iter()
         .map(|i| {
             vec![
-                v.period.code.clone(),
-                "indicator".into(),
-                i.code.clone(),
-                i.label_nl.clone(),
-                i.applicable.to_string(),
+                text(&v.period.code),
+                text("indicator"),
+                text(&i.code),
+                text(&i.label_nl),
+                int(Some(i.applicable)),
                 int(i.reported),
                 num(i.coverage),
-                i.conf_status.as_str().to_owned(),
+                text(i.conf_status.as_str()),
             ]
         })
         .collect();
     rows.extend(v.organisations.iter().map(|o| {
         vec![
-            v.period.code.clone(),
-            "organisation".into(),
-            o.id.to_string(),
-            o.name.clone(),
-            o.applicable.to_string(),
-            o.reported.to_string(),
+            text(&v.period.code),
+            text("organisation"),
+            int(Some(o.id)),
+            text(&o.name),
+            int(Some(o.applicable)),
+            int(Some(o.reported)),
             num(o.coverage),
-            "F".to_owned(),
+            text("F"),
         ]
     }));
-    write(header, rows)
+    write(head, rows)
 }
 
 pub fn municipalities(v: &MunicipalityView) -> String {
-    let mut header: Vec<String> = [
+    let mut head = header(&[
         "indicator",
         "from",
         "to",
@@ -243,27 +270,60 @@ pub fn municipalities(v: &MunicipalityView) -> String {
         "name",
         "province",
         "sizeClass",
-    ]
-    .iter()
-    .map(|c| c.to_string())
-    .collect();
-    header.extend(AGG_COLUMNS.iter().map(|c| c.to_string()));
+    ]);
+    head.extend(header(&AGG_COLUMNS));
     let rows = v
         .rows
         .iter()
         .map(|m| {
             let mut r = vec![
-                v.indicator.code.clone(),
-                v.from.code.clone(),
-                v.to.code.clone(),
-                m.code.clone(),
-                m.name.clone(),
-                m.province.clone(),
-                m.size_class.as_str().to_owned(),
+                text(&v.indicator.code),
+                text(&v.from.code),
+                text(&v.to.code),
+                text(&m.code),
+                text(&m.name),
+                text(&m.province),
+                text(m.size_class.as_str()),
             ];
             r.extend(agg_cells(&m.aggregate));
             r
         })
         .collect();
-    write(header, rows)
+    write(head, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_text_cells_are_neutralised_and_numbers_stay_numbers() {
+        let out = write(
+            header(&["name", "change"]),
+            vec![
+                vec![text(r#"=HYPERLINK("http://x","y")"#), num(Some(-2.5))],
+                vec![text("@SUM(1+1)"), int(Some(-3))],
+                vec![text("+cmd"), num(None)],
+                vec![text("-2+3"), num(Some(0.0))],
+                vec![text("\tTab"), empty()],
+                vec![text("＝1+1"), empty()],
+                vec![text("'s-Hertogenbosch"), num(Some(12.5))],
+                vec![text("Buurtteam = Noord"), empty()],
+            ],
+        );
+        assert_eq!(
+            out,
+            "name,change\n\
+             \"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-2.5\n\
+             '@SUM(1+1),-3\n\
+             '+cmd,\n\
+             '-2+3,0\n\
+             '\tTab,\n\
+             '＝1+1,\n\
+             's-Hertogenbosch,12.5\n\
+             Buurtteam = Noord,\n"
+        );
+        assert_eq!(neutralise("Team Noord"), "Team Noord");
+        assert_eq!(neutralise("\r=1"), "'\r=1");
+    }
 }

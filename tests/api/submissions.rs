@@ -822,3 +822,168 @@ async fn graphql_posts_and_reviews_the_same_way() {
     );
     assert_eq!(data["submissions"][0]["status"], "ACCEPTED");
 }
+
+fn event_count(app: &TestApp) -> i64 {
+    let mut conn = app.conn();
+    basisset::db::schema::submission_events::table
+        .count()
+        .get_result(&mut *conn)
+        .unwrap()
+}
+
+/// The notations the personal-data filter let through before: each is refused now, the
+/// message names the field and never repeats the text, and nothing is stored.
+const PERSONAL_NOTES: [&str; 14] = [
+    "Gezin met BSN 111/222/333 geholpen",
+    "cliënt 111_222_333",
+    "BSN １１１２２２３３３",
+    "BSN ١١١٢٢٢٣٣٣",
+    "BSN 111\u{200B}222\u{200B}333",
+    "terugbetaald op DE89 3704 0044 0532 0130 00",
+    "rekening BE68 5390 0754 7034",
+    "mevrouw (12/03/1985) kreeg hulp",
+    "cliënt 1985-03-12",
+    "bereikbaar via (06)12345678",
+    "bel +31 (0)6 1234 5678",
+    "mail jan＠example.nl",
+    "mail jan [at] example [dot] nl",
+    "geboren 3 mei 2020",
+];
+
+#[actix_web::test]
+async fn personal_data_in_notes_is_refused_in_every_notation() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    for note in PERSONAL_NOTES {
+        let body = json!({"period": "2023", "figures": [
+            {"indicator": "nieuwe_aanmeldingen", "value": 10},
+            {"indicator": "klachten", "value": 1, "note": note}
+        ]});
+        let res = app.post_json(&path(f.org_a), Some(&f.team_a), &body).await;
+        let problem = res.assert_problem(422, "VALIDATION_FAILED");
+        assert_eq!(
+            issues(&problem),
+            vec![("/figures/1/note".to_owned(), "personal_data".to_owned())],
+            "{note}"
+        );
+        assert!(!res.text().contains(note), "echoed {note}");
+    }
+    // CSV: the row and the column as the file names it.
+    let csv = format!(
+        "indicator;waarde;toelichting\nklachten;1;\nnieuwe_aanmeldingen;10;\"{}\"\n",
+        PERSONAL_NOTES[9]
+    );
+    let res = app
+        .post_raw(
+            &format!("{}?period=2023", path(f.org_a)),
+            Some(&f.team_a),
+            "text/csv",
+            csv,
+        )
+        .await;
+    has(
+        &issues(&res.assert_problem(422, "VALIDATION_FAILED")),
+        "row 3, column toelichting",
+        "personal_data",
+    );
+    // GraphQL.
+    let body = app
+        .gql(
+            r#"mutation($org: Int!, $note: String!) { postSubmission(organisationId: $org, input: {period: "2023", figures: [{indicator: "klachten", value: 1, note: $note}]}) { revision } }"#,
+            json!({"org": f.org_a, "note": PERSONAL_NOTES[6]}),
+            Some(&f.team_a),
+        )
+        .await;
+    assert_eq!(gql_error_code(&body), "VALIDATION_FAILED");
+    assert_eq!(
+        body["errors"][0]["extensions"]["errors"][0]["code"],
+        "personal_data"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["errors"][0]["field"],
+        "/figures/0/note"
+    );
+    assert_eq!(counts(&app), (0, 0, 0), "nothing stored");
+
+    // What notes legitimately say still passes.
+    let year = chrono::Utc::now()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap();
+    let notes = [
+        format!(
+            "Peildatum 1 januari {}; vanaf 01-07-{} nieuw team",
+            year - 1,
+            year - 1
+        ),
+        "Budget € 1.234.567,89; 12,5% meer dan 2022 (2023-Q1 t/m Q3 2023)".to_owned(),
+        "KvK 30123458, 1.234 gezinnen, +12% t.o.v. 2022".to_owned(),
+    ];
+    let body = json!({"period": "2023", "figures": [
+        {"indicator": "nieuwe_aanmeldingen", "value": 10, "note": notes[0]},
+        {"indicator": "klachten", "value": 1, "note": notes[1]},
+        {"indicator": "formatie_fte", "value": 4.5, "note": notes[2]}
+    ]});
+    let res = app.post_json(&path(f.org_a), Some(&f.team_a), &body).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+}
+
+#[actix_web::test]
+async fn personal_data_in_return_and_withdrawal_reasons_is_refused() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let id = app
+        .post_json(
+            &format!("{}?submit=true", path(f.org_a)),
+            Some(&f.team_a),
+            &good_body(),
+        )
+        .await
+        .json()["submissionId"]
+        .as_i64()
+        .unwrap();
+    let act = |what: &str| format!("/api/v1/submissions/{id}/{what}");
+    let before = (counts(&app), event_count(&app));
+    for reason in PERSONAL_NOTES {
+        for (what, token) in [("return", &f.associatie), ("withdraw", &f.team_a)] {
+            let res = app
+                .post_json(&act(what), Some(token), &json!({"reason": reason}))
+                .await;
+            let problem = res.assert_problem(422, "VALIDATION_FAILED");
+            assert_eq!(
+                issues(&problem),
+                vec![("/reason".to_owned(), "personal_data".to_owned())],
+                "{what}: {reason}"
+            );
+            assert!(!res.text().contains(reason), "echoed {reason}");
+        }
+    }
+    // GraphQL too.
+    for mutation in [
+        format!(
+            r#"mutation {{ returnSubmission(id: {id}, reason: "tel. 020-1234567") {{ status }} }}"#
+        ),
+        format!(
+            r#"mutation {{ withdrawSubmission(id: {id}, reason: "tel. 020-1234567") {{ status }} }}"#
+        ),
+    ] {
+        let token = if mutation.contains("return") {
+            &f.associatie
+        } else {
+            &f.team_a
+        };
+        let body = app.gql(&mutation, json!({}), Some(token)).await;
+        assert_eq!(gql_error_code(&body), "VALIDATION_FAILED", "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["errors"][0]["code"],
+            "personal_data"
+        );
+    }
+    assert_eq!((counts(&app), event_count(&app)), before, "nothing stored");
+    let detail = app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&f.team_a))
+        .await
+        .json();
+    assert_eq!(detail["revision"]["status"], "submitted", "{detail}");
+}
