@@ -141,6 +141,16 @@ pub async fn token(
             "send application/x-www-form-urlencoded (grant_type=client_credentials)",
         ));
     };
+    // Control characters (NUL above all: PostgreSQL text cannot hold it) are never part of a
+    // valid value; refuse them by name before anything reaches the database.
+    for (field, value) in [
+        ("grant_type", &form.grant_type),
+        ("client_id", &form.client_id),
+        ("client_secret", &form.client_secret),
+        ("scope", &form.scope),
+    ] {
+        no_control_characters(field, value.as_deref())?;
+    }
     match form.grant_type.as_deref() {
         Some("client_credentials") => {}
         None => {
@@ -159,6 +169,10 @@ pub async fn token(
         }
     }
     let basic = basic_credentials(&req)?;
+    if let Some((id, secret)) = &basic {
+        no_control_characters("client_id", Some(id))?;
+        no_control_characters("client_secret", Some(secret))?;
+    }
     let (client_id, client_secret) = match (basic, form.client_id, form.client_secret) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(AppError::oauth(
@@ -197,6 +211,20 @@ pub async fn token(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(response))
+}
+
+/// 400 `invalid_request` naming the field if it holds a control character.
+fn no_control_characters(field: &str, value: Option<&str>) -> AppResult<()> {
+    if value.is_some_and(|v| v.chars().any(char::is_control)) {
+        return Err(AppError::oauth(
+            400,
+            "invalid_request",
+            format!(
+                "{field} contains a control character (such as NUL), which no valid {field} has"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Public keys for verifying access tokens (EdDSA key sets only).

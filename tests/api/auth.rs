@@ -170,6 +170,83 @@ async fn failed_attempts_are_rate_limited_per_client_and_per_ip() {
     assert_eq!(res.status, 200);
 }
 
+/// Issue: a NUL byte in a token request field gave 500 on PostgreSQL (text cannot hold it).
+/// Any control character is a 400 invalid_request naming the field, on every backend and in
+/// every way credentials can be sent.
+#[actix_web::test]
+async fn control_characters_in_token_requests_are_invalid_requests_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = app.create_client("associatie", None).await;
+    let form = "application/x-www-form-urlencoded";
+    let check = |res: Resp, field: &str| {
+        let body = res.assert_problem(400, "INVALID_REQUEST");
+        assert_eq!(body["error"], "invalid_request", "{body}");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.starts_with(field), "{field}: {description}");
+    };
+    for (field, body) in [
+        (
+            "client_id",
+            format!("grant_type=client_credentials&client_id=%00{id}&client_secret={secret}"),
+        ),
+        (
+            "client_id",
+            format!("grant_type=client_credentials&client_id={id}%09&client_secret={secret}"),
+        ),
+        (
+            "client_secret",
+            format!("grant_type=client_credentials&client_id={id}&client_secret={secret}%00"),
+        ),
+        (
+            "grant_type",
+            format!("grant_type=client_credentials%00&client_id={id}&client_secret={secret}"),
+        ),
+        (
+            "scope",
+            format!(
+                "grant_type=client_credentials&client_id={id}&client_secret={secret}&scope=a%00"
+            ),
+        ),
+    ] {
+        check(app.post_raw("/oauth/token", None, form, body).await, field);
+    }
+    let res = app
+        .post_json(
+            "/oauth/token",
+            None,
+            &json!({"grant_type": "client_credentials", "client_id": format!("{id}\u{0}"), "client_secret": secret}),
+        )
+        .await;
+    check(res, "client_id");
+    let basic = |user: &str, password: &str| {
+        actix_web::test::TestRequest::post()
+            .uri("/oauth/token")
+            .insert_header((
+                "Authorization",
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+                ),
+            ))
+            .insert_header(("Content-Type", form))
+            .set_payload("grant_type=client_credentials")
+    };
+    check(
+        app.send(basic(&format!("{id}\0"), &secret)).await,
+        "client_id",
+    );
+    check(
+        app.send(basic(&format!("{id}%00"), &secret)).await,
+        "client_id",
+    );
+    check(
+        app.send(basic(&id, &format!("{secret}%00"))).await,
+        "client_secret",
+    );
+    // Nothing was counted: the right secret still works at once.
+    assert_eq!(app.send(basic(&id, &secret)).await.status, 200);
+}
+
 #[actix_web::test]
 async fn forged_and_invalid_tokens_are_rejected() {
     let app = TestApp::spawn().await;
