@@ -193,6 +193,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Failed token requests per (client id, address) pair, and per address (client_id `*`).
+    auth_throttle (client_id, address) {
+        client_id -> Text,
+        address -> Text,
+        failures -> BigInt,
+        first_failure_at -> Timestamp,
+        last_failure_at -> Timestamp,
+        blocked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(submissions -> organisations (organisation_id));
 diesel::joinable!(submission_revisions -> submissions (submission_id));
 diesel::joinable!(figures -> organisations (organisation_id));
@@ -214,4 +226,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     figures,
     idempotency_keys,
     data_version,
+    auth_throttle,
 );
