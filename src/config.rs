@@ -141,12 +141,34 @@ pub struct AuthArgs {
     /// Lifetime of access tokens in seconds.
     #[arg(long, env = "BASISSET_TOKEN_TTL_SECS", default_value_t = 900)]
     pub token_ttl_secs: u64,
-    /// Failed token requests allowed per client id and per IP address within the window.
-    #[arg(long, env = "BASISSET_AUTH_MAX_FAILURES", default_value_t = 10)]
+    /// Failed token requests per client id and client address (the pair) answered without
+    /// delay. After the pair's f-th failure (f at least this) its next attempt waits
+    /// 2^(f - this) seconds, at most --auth-failure-window-secs (429 with Retry-After).
+    #[arg(long, env = "BASISSET_AUTH_MAX_FAILURES", default_value_t = 5)]
     pub auth_max_failures: u32,
-    /// Window in seconds for counting failed token requests.
+    /// Seconds after its last failure that a pair's failures are forgotten; also the longest
+    /// delay and the window of --auth-address-max-failures.
     #[arg(long, env = "BASISSET_AUTH_FAILURE_WINDOW_SECS", default_value_t = 900)]
     pub auth_failure_window_secs: u64,
+    /// Failed token requests per client address, over all client ids, in a window that starts
+    /// with the first failure; beyond it every token request from the address gets 429 until
+    /// the window ends. High enough for many clients behind one NAT.
+    #[arg(
+        long,
+        env = "BASISSET_AUTH_ADDRESS_MAX_FAILURES",
+        default_value_t = 300
+    )]
+    pub auth_address_max_failures: u32,
+    /// Reverse proxies (addresses or networks, comma separated, e.g. 10.0.0.5,fd00::/8) whose
+    /// X-Forwarded-For is believed for the client address of the token throttle. Without any,
+    /// X-Forwarded-For is ignored and the TCP peer is the client.
+    #[arg(
+        long,
+        env = "BASISSET_TRUSTED_PROXIES",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub trusted_proxies: crate::auth::throttle::TrustedProxies,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -296,38 +296,90 @@ fn secret_version(row: &ClientRow) -> i64 {
     row.secret_rotated_at.and_utc().timestamp_micros()
 }
 
-/// The client-credentials grant. Failures are counted per client id and per IP; the argon2 check
-/// runs also for unknown ids so timing does not tell which ids exist.
-pub fn grant(
+/// A token request that the throttle let through: the client's row, if the id exists, whose
+/// secret is to be checked. Made by [`begin_grant`].
+pub struct GrantAttempt {
+    address: String,
+    row: Option<ClientRow>,
+}
+
+/// A token request whose secret matched. Made by [`GrantAttempt::verify`].
+pub struct VerifiedGrant {
+    address: String,
+    row: ClientRow,
+}
+
+/// Step 1 of the client-credentials grant: reserve the attempt with the throttle (429 while the
+/// client id at this address, or the address, is throttled; see [`super::throttle`]), then load
+/// the client. `address` is the client's address as [`super::throttle::address_key`] makes it.
+pub fn begin_grant(
     conn: &mut DbConn,
     auth: &AuthService,
     client_id: &str,
-    client_secret: &str,
-    ip: &str,
-) -> AppResult<TokenResponse> {
-    let keys = [format!("client:{client_id}"), format!("ip:{ip}")];
-    if let Err(retry_after_secs) = auth.limiter.check(&keys) {
-        return Err(AppError::RateLimited { retry_after_secs });
+    address: &str,
+) -> AppResult<GrantAttempt> {
+    if client_id == super::throttle::ADDRESS_ROW {
+        // The key of the per-address rows; never a client id.
+        return Err(AppError::oauth(
+            401,
+            "invalid_client",
+            "unknown client or wrong secret",
+        ));
     }
+    auth.throttle
+        .reserve(conn, client_id, address, crate::db::now())?;
     let row = api_clients::table
         .find(client_id)
         .select(ClientRow::as_select())
         .first(conn)
         .optional()?;
-    let hash = row
-        .as_ref()
-        .map(|r| r.secret_hash.as_str())
-        .unwrap_or(dummy_hash());
-    let secret_ok = Argon2::default()
-        .verify_password(client_secret.as_bytes(), hash)
-        .is_ok();
-    let refuse = |why: &str| {
-        auth.limiter.record(&keys);
-        AppError::oauth(401, "invalid_client", why)
-    };
-    let Some(row) = row.filter(|_| secret_ok) else {
-        return Err(refuse("unknown client or wrong secret"));
-    };
+    Ok(GrantAttempt {
+        address: address.to_owned(),
+        row,
+    })
+}
+
+impl GrantAttempt {
+    /// Step 2: the argon2 check, slow on purpose and without a database connection. It runs for
+    /// unknown ids too, so timing does not tell which ids exist. A failure stays counted.
+    pub fn verify(self, client_secret: &str) -> AppResult<VerifiedGrant> {
+        let hash = self
+            .row
+            .as_ref()
+            .map(|r| r.secret_hash.as_str())
+            .unwrap_or(dummy_hash());
+        let secret_ok = Argon2::default()
+            .verify_password(client_secret.as_bytes(), hash)
+            .is_ok();
+        match self.row {
+            Some(row) if secret_ok => Ok(VerifiedGrant {
+                address: self.address,
+                row,
+            }),
+            _ => Err(AppError::oauth(
+                401,
+                "invalid_client",
+                "unknown client or wrong secret",
+            )),
+        }
+    }
+}
+
+/// Step 3: the client must still be active, with the secret that was checked; then the token is
+/// issued and the pair's failures are forgotten. A refusal here stays counted as a failure.
+pub fn finish_grant(
+    conn: &mut DbConn,
+    auth: &AuthService,
+    grant: VerifiedGrant,
+) -> AppResult<TokenResponse> {
+    let refuse = |why: &str| AppError::oauth(401, "invalid_client", why.to_owned());
+    let row = api_clients::table
+        .find(&grant.row.id)
+        .select(ClientRow::as_select())
+        .first(conn)
+        .optional()?
+        .filter(|now| now.secret_hash == grant.row.secret_hash)
+        .ok_or_else(|| refuse("unknown client or wrong secret"))?;
     if row.revoked_at.is_some() {
         return Err(refuse("the client is revoked"));
     }
@@ -340,14 +392,29 @@ pub fn grant(
             return Err(refuse("the client's organisation is deactivated"));
         }
     }
-    auth.limiter.clear(&keys[0]);
     let identity = ClientIdentity {
         client_id: row.id.clone(),
         name: row.name.clone(),
         role: row.role()?,
         organisation_id: row.organisation_id,
     };
-    auth.issue(&identity, secret_version(&row))
+    let token = auth.issue(&identity, secret_version(&row))?;
+    auth.throttle
+        .release(conn, &row.id, &grant.address, crate::db::now())?;
+    Ok(token)
+}
+
+/// The whole client-credentials grant on one connection (the HTTP handler runs step 2 without
+/// one).
+pub fn grant(
+    conn: &mut DbConn,
+    auth: &AuthService,
+    client_id: &str,
+    client_secret: &str,
+    address: &str,
+) -> AppResult<TokenResponse> {
+    let verified = begin_grant(conn, auth, client_id, address)?.verify(client_secret)?;
+    finish_grant(conn, auth, verified)
 }
 
 /// The caller behind verified claims, checked against the database at every request: a revoked

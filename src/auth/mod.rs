@@ -5,7 +5,7 @@
 
 pub mod clients;
 pub mod keys;
-pub mod ratelimit;
+pub mod throttle;
 
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::AuthArgs;
 use crate::error::{AppError, AppResult};
 use keys::KeyStore;
-use ratelimit::FailureLimiter;
+use throttle::{Throttle, ThrottlePolicy};
 
 crate::text_enum! {
     /// What an API client may do.
@@ -169,13 +169,13 @@ pub struct TokenResponse {
     pub expires_in: u64,
 }
 
-/// Keys, token settings and the failure limiter.
+/// Keys, token settings and the throttle of the token endpoint.
 pub struct AuthService {
     pub keys: KeyStore,
     pub issuer: String,
     pub audience: String,
     pub ttl: Duration,
-    pub limiter: FailureLimiter,
+    pub throttle: Throttle,
     validation: Validation,
 }
 
@@ -195,10 +195,7 @@ impl AuthService {
             issuer: args.jwt_issuer.clone(),
             audience: args.jwt_audience.clone(),
             ttl: Duration::from_secs(args.token_ttl_secs.clamp(60, 24 * 3600)),
-            limiter: FailureLimiter::new(
-                args.auth_max_failures,
-                Duration::from_secs(args.auth_failure_window_secs.max(1)),
-            ),
+            throttle: Throttle::new(ThrottlePolicy::from_args(args)),
             validation,
         })
     }

@@ -206,6 +206,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Failed token requests per (client id, address) pair, and per address (client_id `*`).
+    auth_throttle (client_id, address) {
+        client_id -> Text,
+        address -> Text,
+        failures -> BigInt,
+        first_failure_at -> Timestamp,
+        last_failure_at -> Timestamp,
+        blocked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(submissions -> organisations (organisation_id));
 diesel::joinable!(submission_revisions -> submissions (submission_id));
 diesel::joinable!(figures -> organisations (organisation_id));
@@ -228,4 +240,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     data_version,
     audit_log,
+    auth_throttle,
 );

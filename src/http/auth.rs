@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::clients::{self, ApiClient, IssuedCredentials, NewClient};
-use crate::auth::{Caller, ClientIdentity, TokenResponse, bearer_token};
+use crate::auth::{Caller, ClientIdentity, TokenResponse, bearer_token, throttle};
 use crate::error::{AppError, AppResult, Problem};
 
 /// Resolve the caller from an `Authorization` header: anonymous without one; 401 for anything
@@ -116,7 +116,7 @@ fn basic_credentials(req: &HttpRequest) -> AppResult<Option<(String, String)>> {
         (status = 200, body = TokenResponse),
         (status = 400, description = "invalid_request or unsupported_grant_type", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "invalid_client", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many failed attempts", body = Problem, content_type = "application/problem+json")))]
+        (status = 429, description = "throttled: too many failed attempts for this client id from this address, or from this address (see Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -141,6 +141,16 @@ pub async fn token(
             "send application/x-www-form-urlencoded (grant_type=client_credentials)",
         ));
     };
+    // Control characters (NUL above all: PostgreSQL text cannot hold it) are never part of a
+    // valid value; refuse them by name before anything reaches the database.
+    for (field, value) in [
+        ("grant_type", &form.grant_type),
+        ("client_id", &form.client_id),
+        ("client_secret", &form.client_secret),
+        ("scope", &form.scope),
+    ] {
+        no_control_characters(field, value.as_deref())?;
+    }
     match form.grant_type.as_deref() {
         Some("client_credentials") => {}
         None => {
@@ -159,6 +169,10 @@ pub async fn token(
         }
     }
     let basic = basic_credentials(&req)?;
+    if let Some((id, secret)) = &basic {
+        no_control_characters("client_id", Some(id))?;
+        no_control_characters("client_secret", Some(secret))?;
+    }
     let (client_id, client_secret) = match (basic, form.client_id, form.client_secret) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(AppError::oauth(
@@ -177,6 +191,13 @@ pub async fn token(
             ));
         }
     };
+    if client_id.is_empty() {
+        return Err(AppError::oauth(
+            400,
+            "invalid_request",
+            "client_id is empty",
+        ));
+    }
     if client_id.len() > 200 || client_secret.len() > 500 {
         return Err(AppError::oauth(
             401,
@@ -184,19 +205,59 @@ pub async fn token(
             "unknown client or wrong secret",
         ));
     }
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
+    let address = client_address(&state, &req);
     let auth = state.auth.clone();
+    // 1: reserve the attempt with the throttle and load the client; 2: the argon2 check, on the
+    // blocking pool without holding a database connection; 3: issue the token.
+    let attempt = state
+        .db
+        .run({
+            let auth = auth.clone();
+            move |conn| clients::begin_grant(conn, &auth, &client_id, &address)
+        })
+        .await?;
+    let verified = web::block(move || attempt.verify(&client_secret))
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))??;
     let response = state
         .db
-        .run(move |conn| clients::grant(conn, &auth, &client_id, &client_secret, &ip))
+        .run(move |conn| clients::finish_grant(conn, &auth, verified))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(response))
+}
+
+/// 400 `invalid_request` naming the field if it holds a control character.
+fn no_control_characters(field: &str, value: Option<&str>) -> AppResult<()> {
+    if value.is_some_and(|v| v.chars().any(char::is_control)) {
+        return Err(AppError::oauth(
+            400,
+            "invalid_request",
+            format!(
+                "{field} contains a control character (such as NUL), which no valid {field} has"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The key the token throttle counts this request under: the TCP peer, or behind a trusted
+/// proxy (`--trusted-proxies`) the client named by `X-Forwarded-For`.
+fn client_address(state: &AppState, req: &HttpRequest) -> String {
+    // Lossy: a client's junk on the left must not hide the hops proxies appended on the right.
+    let forwarded_for: Vec<String> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    let forwarded_for: Vec<&str> = forwarded_for.iter().map(String::as_str).collect();
+    throttle::address_key(throttle::client_address(
+        req.peer_addr().map(|a| a.ip()),
+        &forwarded_for,
+        &state.config.auth.trusted_proxies,
+    ))
 }
 
 /// Public keys for verifying access tokens (EdDSA key sets only).

@@ -48,6 +48,8 @@ pub struct TestDb {
     /// PostgreSQL: the base URL and the test's schema.
     pg: Option<(String, String)>,
     sqlite_path: Option<std::path::PathBuf>,
+    /// Whether dropping this handle removes the database (false for [`TestDb::share`]).
+    owner: bool,
 }
 
 pub fn with_query_param(url: &str, param: &str) -> String {
@@ -73,6 +75,7 @@ impl TestDb {
                     url,
                     pg: Some((base, schema)),
                     sqlite_path: None,
+                    owner: true,
                 }
             }
             None => {
@@ -82,8 +85,21 @@ impl TestDb {
                     url: format!("sqlite://{}", path.display()),
                     pg: None,
                     sqlite_path: Some(path),
+                    owner: true,
                 }
             }
+        }
+    }
+
+    /// Another handle on the same database, e.g. for a second service instance; the database is
+    /// removed only when the original handle is dropped, so drop this one first.
+    pub fn share(&self) -> TestDb {
+        TestDb {
+            backend: self.backend,
+            url: self.url.clone(),
+            pg: self.pg.clone(),
+            sqlite_path: self.sqlite_path.clone(),
+            owner: false,
         }
     }
 
@@ -131,6 +147,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
         if let Some((base, schema)) = &self.pg
             && let Ok(mut conn) = diesel::PgConnection::establish(base)
         {
@@ -221,6 +240,12 @@ impl TestApp {
         let pool = db.connect(4);
         let (state, _) = app::build_state(pool, config).expect("start-up");
         Self::from_state(state, db).await
+    }
+
+    /// A second service instance on this app's database (its own state, keys and caches), as
+    /// two replicas behind a load balancer would be. Drop it before this app.
+    pub async fn another_instance(&self, config: ServeArgs) -> TestApp {
+        Self::spawn_on(self.db.share(), config).await
     }
 
     pub async fn from_state(state: AppState, db: TestDb) -> TestApp {

@@ -195,6 +195,10 @@ fn help_lists_every_option_with_its_environment_variable() {
         "BASISSET_LOG_FORMAT",
         "BASISSET_POOL_SIZE",
         "BASISSET_MIN_ORGANISATIONS",
+        "--auth-address-max-failures",
+        "BASISSET_AUTH_ADDRESS_MAX_FAILURES",
+        "--trusted-proxies",
+        "BASISSET_TRUSTED_PROXIES",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
@@ -240,7 +244,9 @@ fn declared_columns() -> std::collections::BTreeMap<&'static str, Vec<String>> {
         submission_events,
         figures,
         idempotency_keys,
-        data_version
+        data_version,
+        auth_throttle,
+        audit_log
     )
 }
 

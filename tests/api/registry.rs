@@ -341,7 +341,7 @@ async fn personal_data_in_organisation_and_client_names_is_refused() {
     }
     let body = app
         .gql(
-            r#"mutation { createClient(input: {name: "koppeling BSN 111.222.333", role: ASSOCIATIE}) { clientId } }"#,
+            &format!(r#"mutation {{ createClient(input: {{name: "koppeling BSN 111.222.333", role: TEAM, organisationId: {id}}}) {{ clientId }} }}"#),
             json!({}),
             Some(&admin),
         )
