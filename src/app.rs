@@ -22,6 +22,19 @@ pub struct AppState {
     pub view_cache: Arc<crate::views::cache::ViewCache>,
 }
 
+impl AppState {
+    /// The service's public URL (no trailing slash): `--public-url`, else `http://` + bind.
+    pub fn public_url(&self) -> String {
+        self.config
+            .web
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.config.bind))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
 /// What start-up did, for the log.
 #[derive(Debug, Default)]
 pub struct Prepared {

@@ -107,6 +107,21 @@ pub struct ServeArgs {
     pub views: ViewArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub web: WebArgs,
+}
+
+/// How the service meets browsers and other origins.
+#[derive(Args, Debug, Clone)]
+pub struct WebArgs {
+    /// Origins (e.g. `https://dashboard.example.nl`) allowed to call with a token from a browser
+    /// (CORS), comma separated. Requests without credentials are allowed from any origin.
+    #[arg(long, env = "BASISSET_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// The service's public URL, as clients reach it (OAuth metadata `issuer` and endpoints).
+    /// Default: `http://` + the bind address.
+    #[arg(long, env = "BASISSET_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl ServeArgs {

@@ -43,6 +43,48 @@ impl FieldIssue {
     }
 }
 
+/// Every `code` an answer can carry (REST `code`, GraphQL `extensions.code`), as listed in the
+/// README and as the enum of `Problem.code` in the OpenAPI document. A unit test fails when the
+/// code uses one that is not here.
+pub const ERROR_CODES: &[&str] = &[
+    "BAD_REQUEST",
+    "BATCH_NOT_SUPPORTED",
+    "CLIENT_REVOKED",
+    "CONFLICT",
+    "DATABASE_NOT_EMPTY",
+    "FORBIDDEN",
+    "GROUPING_NOT_PUBLISHED",
+    "IDEMPOTENCY_KEY_IN_PROGRESS",
+    "IDEMPOTENCY_KEY_REUSED",
+    "INTERNAL",
+    "INVALID_BODY",
+    "INVALID_CLIENT",
+    "INVALID_DATABASE_URL",
+    "INVALID_KEYS",
+    "INVALID_PATH",
+    "INVALID_QUERY",
+    "INVALID_REQUEST",
+    "INVALID_TEXT",
+    "INVALID_TRANSITION",
+    "METHOD_NOT_ALLOWED",
+    "NOT_FOUND",
+    "ORGANISATION_INACTIVE",
+    "PAYLOAD_TOO_LARGE",
+    "PERIOD_NOT_PUBLISHED",
+    "QUERY_TOO_LARGE",
+    "RATE_LIMITED",
+    "SERVICE_UNAVAILABLE",
+    "SPAN_NOT_PUBLISHED",
+    "TIMEOUT",
+    "TOO_MANY_ALIASES",
+    "TOO_MANY_FIELDS",
+    "TOO_MANY_TOKENS",
+    "UNAUTHENTICATED",
+    "UNSUPPORTED_GRANT_TYPE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "VALIDATION_FAILED",
+];
+
 /// At most this many problems are listed in one answer; the rest are counted.
 pub const MAX_ISSUES: usize = 1_000;
 
@@ -188,6 +230,15 @@ impl AppError {
     }
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         AppError::Unauthenticated(message.into())
+    }
+
+    /// The message of a request that sent no token at all (as opposed to a bad one).
+    pub const MISSING_TOKEN: &'static str =
+        "inloggen vereist / authentication required: send Authorization: Bearer <token>";
+
+    /// A 401 because no token was sent (RFC 6750 §3.1: answered without an error code).
+    pub fn is_missing_token(&self) -> bool {
+        matches!(self, AppError::Unauthenticated(m) if m == Self::MISSING_TOKEN)
     }
     pub fn oauth(status: u16, error: &'static str, description: impl Into<String>) -> Self {
         AppError::OAuth {
@@ -430,5 +481,74 @@ impl From<diesel::r2d2::PoolError> for AppError {
 impl From<diesel::ConnectionError> for AppError {
     fn from(e: diesel::ConnectionError) -> Self {
         AppError::Unavailable(format!("database connection failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's table of errors names every code.
+    #[test]
+    fn the_readme_lists_every_error_code() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let errors = &readme[readme.find("## Errors").expect("an Errors section")..];
+        for code in ERROR_CODES {
+            assert!(
+                errors.contains(&format!("`{code}`")),
+                "README ## Errors lacks `{code}`"
+            );
+        }
+    }
+
+    /// Every code written in the source (`bad_request("X", ..)`, `conflict("X", ..)`, and the
+    /// fixed codes of [`AppError::code`]) is in [`ERROR_CODES`], and nothing else is.
+    #[test]
+    fn every_error_code_is_listed() {
+        fn scan(dir: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    scan(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let fixed = path.ends_with("error.rs");
+                    for call in ["bad_request(", "conflict(", "=> \""] {
+                        if call.starts_with('=') && !fixed {
+                            continue;
+                        }
+                        for (i, _) in text.match_indices(call) {
+                            let rest = text[i + call.len()..].trim_start();
+                            let rest = rest.strip_prefix('"').unwrap_or(rest);
+                            let code: String = rest
+                                .chars()
+                                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                                .collect();
+                            let closed = rest[code.len()..].starts_with('"');
+                            if code.len() > 2 && closed && code.chars().all(|c| c != ' ') {
+                                out.insert(code);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = std::collections::BTreeSet::new();
+        scan(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut found,
+        );
+        // Internal signals between functions, never answered.
+        found.remove("IDEMPOTENCY_KEY_RACE");
+        for code in &found {
+            assert!(
+                ERROR_CODES.contains(&code.as_str()),
+                "{code} is not in ERROR_CODES"
+            );
+        }
+        for code in ERROR_CODES {
+            assert!(found.contains(*code), "{code} is listed but never used");
+        }
     }
 }

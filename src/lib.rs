@@ -21,6 +21,7 @@ pub mod disclosure;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod paging;
 pub mod period;
 pub mod registry;
 pub mod submissions;

@@ -99,23 +99,32 @@ type Row = (
     Option<String>,
 );
 
-/// Read the log, newest first. Admins and the Associatie.
-pub fn list(conn: &mut DbConn, caller: &Caller, f: &AuditFilter) -> AppResult<Vec<AuditEntry>> {
+/// Read the log, newest first, one page. Admins and the Associatie.
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Caller,
+    f: &AuditFilter,
+) -> AppResult<crate::paging::Page<AuditEntry>> {
     caller.require(&[Role::Admin, Role::Associatie])?;
-    let mut q = audit_log::table.into_boxed();
-    if let Some(t) = f.subject_type {
-        q = q.filter(audit_log::subject_type.eq(t.as_str()));
-    }
-    if let Some(id) = &f.subject_id {
-        q = q.filter(audit_log::subject_id.eq(id.clone()));
-    }
-    if let Some(a) = f.action {
-        q = q.filter(audit_log::action.eq(a.as_str()));
-    }
-    let rows: Vec<Row> = q
+    let page = crate::paging::PageRequest::new(f.limit, f.offset)?;
+    let filtered = || {
+        let mut q = audit_log::table.into_boxed();
+        if let Some(t) = f.subject_type {
+            q = q.filter(audit_log::subject_type.eq(t.as_str()));
+        }
+        if let Some(id) = &f.subject_id {
+            q = q.filter(audit_log::subject_id.eq(id.clone()));
+        }
+        if let Some(a) = f.action {
+            q = q.filter(audit_log::action.eq(a.as_str()));
+        }
+        q
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let rows: Vec<Row> = filtered()
         .order(audit_log::id.desc())
-        .limit(f.limit.unwrap_or(100).clamp(1, 1000))
-        .offset(f.offset.unwrap_or(0).max(0))
+        .limit(page.limit)
+        .offset(page.offset)
         .select((
             audit_log::id,
             audit_log::at,
@@ -127,7 +136,8 @@ pub fn list(conn: &mut DbConn, caller: &Caller, f: &AuditFilter) -> AppResult<Ve
             audit_log::after,
         ))
         .load(conn)?;
-    rows.into_iter()
+    let items = rows
+        .into_iter()
         .map(
             |(id, at, actor, action, subject_type, subject_id, before, after)| {
                 Ok(AuditEntry {
@@ -142,5 +152,11 @@ pub fn list(conn: &mut DbConn, caller: &Caller, f: &AuditFilter) -> AppResult<Ve
                 })
             },
         )
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(crate::paging::Page {
+        items,
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    })
 }

@@ -74,9 +74,7 @@ impl Caller {
     pub fn require(&self, roles: &[Role]) -> AppResult<()> {
         match self {
             Caller::System => Ok(()),
-            Caller::Anonymous => Err(AppError::unauthenticated(
-                "inloggen vereist / authentication required: send Authorization: Bearer <token>",
-            )),
+            Caller::Anonymous => Err(AppError::unauthenticated(AppError::MISSING_TOKEN)),
             Caller::Client(c) if roles.contains(&c.role) => Ok(()),
             Caller::Client(c) => Err(AppError::forbidden(format!(
                 "role {} may not do this (allowed: {})",

@@ -112,19 +112,103 @@ impl ContextExt for async_graphql::Context<'_> {
     }
 }
 
+/// The media type a client asked for (GraphQL over HTTP): `application/graphql-response+json`
+/// (errors in the request get 4xx), or classic `application/json` (always 200 once executed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+impl Media {
+    fn of(req: &HttpRequest) -> Media {
+        let accept = req
+            .headers()
+            .get(actix_web::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if accept.contains("application/graphql-response+json") {
+            Media::GraphqlResponse
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+fn respond(
+    media: Media,
+    status: actix_web::http::StatusCode,
+    body: &serde_json::Value,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((actix_web::http::header::CONTENT_TYPE, media.content_type()))
+        .body(serde_json::to_string(body).unwrap_or_default())
+}
+
 /// A GraphQL-shaped error response outside execution (bad body, limits).
-fn error_response(status: actix_web::http::StatusCode, err: AppError) -> HttpResponse {
+fn error_response(
+    media: Media,
+    status: actix_web::http::StatusCode,
+    err: AppError,
+) -> HttpResponse {
+    err.log();
     let body = serde_json::json!({
         "errors": [{
             "message": err.to_string(),
             "extensions": { "code": err.code(), "status": err.status() }
         }]
     });
-    HttpResponse::build(status).json(body)
+    let mut res = respond(media, status, &body);
+    if let AppError::Unavailable(_) = err {
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(crate::http::UNAVAILABLE_RETRY_AFTER_SECS),
+        );
+    }
+    res
 }
 
-/// `POST /graphql`: one operation per request (batches are refused), body size capped,
-/// aliases capped, execution time capped.
+async fn caller_of(state: &AppState, req: &HttpRequest) -> Result<Caller, AppError> {
+    let authorization = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    crate::http::auth::authenticate(state, authorization).await
+}
+
+/// Check a request's variables and document on the blocking pool (see [`check_document`]).
+async fn prepare(
+    limits: crate::config::LimitArgs,
+    request: async_graphql::Request,
+) -> Result<async_graphql::Request, AppError> {
+    if request.query.trim().is_empty() {
+        return Err(AppError::bad_request(
+            "BAD_REQUEST",
+            "query is required: send {\"query\": \"...\", \"variables\"?: {...}, \"operationName\"?: \"...\"}",
+        ));
+    }
+    web::block(move || {
+        if let Some(at) = nul_variable(&request.variables) {
+            return Err(nul_error(&at));
+        }
+        check_document(&request.query, &limits)?;
+        Ok(request)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("checking the request: {e}")))?
+}
+
+/// `POST /graphql`: one operation per request (batches are refused), body size capped, the
+/// document measured before it runs, execution time capped. GraphQL over HTTP: JSON in, and
+/// `application/graphql-response+json` or `application/json` out, as the client accepts.
 pub async fn graphql_post(
     state: web::Data<AppState>,
     schema: web::Data<GqlSchema>,
@@ -132,28 +216,44 @@ pub async fn graphql_post(
     payload: web::Payload,
 ) -> HttpResponse {
     use actix_web::http::StatusCode;
-    let authorization = req
+    let media = Media::of(&req);
+    let content_type = req
         .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let caller = match crate::http::auth::authenticate(&state, authorization).await {
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if content_type != "application/json" {
+        return error_response(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedMediaType(
+                "send the GraphQL request as Content-Type: application/json".into(),
+            ),
+        );
+    }
+    let caller = match caller_of(&state, &req).await {
         Ok(c) => c,
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-            return error_response(status, e);
+            return error_response(media, status, e);
         }
     };
     let limits = state.config.limits.clone();
     let body = match crate::http::read_body(payload, limits.graphql_max_body_bytes).await {
         Ok(b) => b,
-        Err(e) => return error_response(StatusCode::PAYLOAD_TOO_LARGE, e),
+        Err(e) => return error_response(media, StatusCode::PAYLOAD_TOO_LARGE, e),
     };
     // Everything that grows with the body runs on the blocking pool, not on a worker: the
     // JSON parse, then the document's measures, cheapest first: its size, its tokens (a linear
     // scan), then its fields (fragments expanded) and aliases from a parse. Validation by the
     // executor is superlinear in the number of fields; these limits keep it cheap.
-    let prepared = web::block(move || -> Result<async_graphql::Request, AppError> {
-        let request: async_graphql::Request = serde_json::from_slice(&body).map_err(|e| {
+    let parsed = web::block(move || -> Result<async_graphql::Request, AppError> {
+        serde_json::from_slice(&body).map_err(|e| {
             let looks_batched = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
             if looks_batched {
                 AppError::bad_request(
@@ -168,32 +268,125 @@ pub async fn graphql_post(
                     ),
                 )
             }
-        })?;
-        if let Some(at) = nul_variable(&request.variables) {
-            return Err(nul_error(&at));
-        }
-        check_document(&request.query, &limits)?;
-        Ok(request)
+        })
     })
-    .await;
-    let request = match prepared {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return error_response(StatusCode::BAD_REQUEST, e),
-        Err(e) => {
+    .await
+    .map_err(|e| AppError::internal(format!("reading the request: {e}")))
+    .and_then(|r| r);
+    let request = match parsed {
+        Ok(r) => r,
+        Err(e) => return error_response(media, StatusCode::BAD_REQUEST, e),
+    };
+    let request = match prepare(limits, request).await {
+        Ok(r) => r,
+        Err(e) => return error_response(media, StatusCode::BAD_REQUEST, e),
+    };
+    execute(&state, &schema, request, caller, media).await
+}
+
+/// `GET /graphql`: with a `query` parameter, the query (GraphQL over HTTP, URL-encoded
+/// `query`, `operationName`, `variables` and `extensions`; mutations only by POST); without,
+/// the GraphiQL page.
+pub async fn graphql_get(
+    state: web::Data<AppState>,
+    schema: web::Data<GqlSchema>,
+    req: HttpRequest,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let params: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let Some(query) = params.get("query") else {
+        return crate::http::docs::graphiql().await;
+    };
+    let media = Media::of(&req);
+    let mut request = async_graphql::Request::new(query.clone());
+    if let Some(name) = params.get("operationName").filter(|n| !n.is_empty()) {
+        request = request.operation_name(name.clone());
+    }
+    for (key, slot) in [("variables", 0), ("extensions", 1)] {
+        let Some(raw) = params.get(key).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(raw) else {
             return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                AppError::internal(format!("reading the request: {e}")),
+                media,
+                StatusCode::BAD_REQUEST,
+                AppError::bad_request("BAD_REQUEST", format!("{key} is not a JSON object")),
             );
+        };
+        if slot == 0 {
+            request = request.variables(async_graphql::Variables::from_json(value));
+        }
+    }
+    // Reading only: a GET must not change anything.
+    if let Ok(doc) = async_graphql::parser::parse_query(query) {
+        use async_graphql::parser::types::{DocumentOperations, OperationType};
+        let wanted = params.get("operationName").map(String::as_str);
+        let is_mutation = match &doc.operations {
+            DocumentOperations::Single(op) => op.node.ty != OperationType::Query,
+            DocumentOperations::Multiple(ops) => ops
+                .iter()
+                .filter(|(name, _)| wanted.is_none_or(|w| name.as_str() == w))
+                .any(|(_, op)| op.node.ty != OperationType::Query),
+        };
+        if is_mutation {
+            let mut res = error_response(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                AppError::MethodNotAllowed("POST"),
+            );
+            res.headers_mut().insert(
+                actix_web::http::header::ALLOW,
+                actix_web::http::header::HeaderValue::from_static("POST"),
+            );
+            return res;
+        }
+    }
+    let caller = match caller_of(&state, &req).await {
+        Ok(c) => c,
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            return error_response(media, status, e);
         }
     };
+    let request = match prepare(state.config.limits.clone(), request).await {
+        Ok(r) => r,
+        Err(e) => return error_response(media, StatusCode::BAD_REQUEST, e),
+    };
+    execute(&state, &schema, request, caller, media).await
+}
+
+async fn execute(
+    state: &AppState,
+    schema: &GqlSchema,
+    request: async_graphql::Request,
+    caller: Caller,
+    media: Media,
+) -> HttpResponse {
+    use actix_web::http::StatusCode;
     let limits = state.config.limits.clone();
     let timeout = Duration::from_millis(limits.request_timeout_ms.max(1));
     match actix_web::rt::time::timeout(timeout, schema.execute(request.data(caller))).await {
         Ok(mut response) => {
             label_errors(&mut response.errors);
-            HttpResponse::Ok().json(response)
+            // A request error (the document does not parse or validate, variables do not
+            // coerce) happens before execution: no data, and no error has a path.
+            let request_error = !response.errors.is_empty()
+                && response.data == async_graphql::Value::Null
+                && response.errors.iter().all(|e| e.path.is_empty());
+            let mut body = serde_json::to_value(&response).unwrap_or_default();
+            let status = if media == Media::GraphqlResponse && request_error {
+                if let Some(obj) = body.as_object_mut() {
+                    obj.remove("data");
+                }
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            respond(media, status, &body)
         }
         Err(_) => error_response(
+            media,
             StatusCode::GATEWAY_TIMEOUT,
             AppError::Timeout(format!(
                 "query did not finish within {} ms",

@@ -34,26 +34,69 @@ impl RegistryQuery {
             offset: Some(i64::from(offset)),
         };
         run(ctx, move |conn, _state, caller| {
-            crate::audit::list(conn, caller, &filter)
+            crate::audit::list(conn, caller, &filter).map(|p| p.items)
         })
         .await
     }
 
-    /// Organisations (public).
+    /// How many entries `auditLog` has with the same filters, over all pages.
+    async fn audit_log_count(
+        &self,
+        ctx: &Context<'_>,
+        subject_type: Option<AuditSubject>,
+        subject_id: Option<String>,
+        action: Option<AuditAction>,
+    ) -> Result<i64> {
+        let filter = AuditFilter {
+            subject_type,
+            subject_id,
+            action,
+            limit: Some(1),
+            offset: Some(0),
+        };
+        run(ctx, move |conn, _state, caller| {
+            crate::audit::list(conn, caller, &filter).map(|p| p.total)
+        })
+        .await
+    }
+
+    /// Organisations (public), one page (default 100).
     async fn organisations(
         &self,
         ctx: &Context<'_>,
         team_type: Option<TeamType>,
         active: Option<bool>,
         municipality: Option<String>,
+        #[graphql(default = 100)] limit: i64,
+        #[graphql(default = 0)] offset: i64,
     ) -> Result<Vec<Organisation>> {
         let filter = OrganisationFilter {
             team_type,
             active,
             municipality,
         };
+        let page = gql(crate::paging::PageRequest::new(Some(limit), Some(offset)))?;
         run(ctx, move |conn, state, _caller| {
-            organisations::list(conn, &state.reference, &filter)
+            organisations::list(conn, &state.reference, &filter).map(|l| page.slice(l).items)
+        })
+        .await
+    }
+
+    /// How many organisations `organisations` has with the same filters, over all pages.
+    async fn organisation_count(
+        &self,
+        ctx: &Context<'_>,
+        team_type: Option<TeamType>,
+        active: Option<bool>,
+        municipality: Option<String>,
+    ) -> Result<i64> {
+        let filter = OrganisationFilter {
+            team_type,
+            active,
+            municipality,
+        };
+        run(ctx, move |conn, state, _caller| {
+            organisations::list(conn, &state.reference, &filter).map(|l| l.len() as i64)
         })
         .await
     }
@@ -79,8 +122,25 @@ impl RegistryQuery {
     }
 
     /// API clients (admin).
-    async fn clients(&self, ctx: &Context<'_>) -> Result<Vec<ApiClient>> {
-        run(ctx, move |conn, _state, caller| clients::list(conn, caller)).await
+    async fn clients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] limit: i64,
+        #[graphql(default = 0)] offset: i64,
+    ) -> Result<Vec<ApiClient>> {
+        let page = gql(crate::paging::PageRequest::new(Some(limit), Some(offset)))?;
+        run(ctx, move |conn, _state, caller| {
+            clients::list(conn, caller).map(|l| page.slice(l).items)
+        })
+        .await
+    }
+
+    /// How many API clients there are (admin).
+    async fn client_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        run(ctx, move |conn, _state, caller| {
+            clients::list(conn, caller).map(|l| l.len() as i64)
+        })
+        .await
     }
 }
 

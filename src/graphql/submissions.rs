@@ -35,7 +35,30 @@ impl SubmissionQuery {
             offset: Some(offset),
         };
         run(ctx, move |conn, _state, caller| {
-            submissions::list(conn, caller, &filter)
+            submissions::list(conn, caller, &filter).map(|p| p.items)
+        })
+        .await
+    }
+
+    /// How many submissions `submissions` has with the same filters, over all pages.
+    async fn submission_count(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: Option<i32>,
+        period: Option<String>,
+        status: Option<Status>,
+        indicator: Option<String>,
+    ) -> Result<i64> {
+        let filter = SubmissionFilter {
+            organisation_id: organisation_id.map(i64::from),
+            period,
+            status,
+            indicator,
+            limit: Some(1),
+            offset: Some(0),
+        };
+        run(ctx, move |conn, _state, caller| {
+            submissions::list(conn, caller, &filter).map(|p| p.total)
         })
         .await
     }

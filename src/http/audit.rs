@@ -29,15 +29,16 @@ pub struct AuditQuery {
 
 /// The audit log, newest first: who changed which organisation or API client, when, from
 /// what to what (admin, Associatie). Append-only.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("oauth2" = [])),
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "listAuditEntries", tag = "audit", security(("oauth2" = [])),
     params(AuditQuery),
-    responses((status = 200, body = Vec<AuditEntry>),
+    responses((status = 200, description = "One page (`X-Total-Count`, `Link` to the next and previous pages)", body = Vec<AuditEntry>, headers(("X-Total-Count" = i64, description = "Items over all pages"), ("Link" = String, description = "RFC 8288 links: rel=next, rel=prev"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    req: actix_web::HttpRequest,
     q: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
     let filter = AuditFilter {
@@ -51,5 +52,5 @@ pub async fn list(
         .db
         .run(move |conn| audit::list(conn, &caller, &filter))
         .await?;
-    Ok(HttpResponse::Ok().json(entries))
+    Ok(crate::http::paged(&req, entries))
 }

@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::auth::clients::{self, ApiClient, IssuedCredentials, NewClient};
 use crate::auth::{Caller, ClientIdentity, TokenResponse, bearer_token, throttle};
 use crate::error::{AppError, AppResult, Problem};
+use crate::http::PageParams;
 
 /// Resolve the caller from an `Authorization` header: anonymous without one; 401 for anything
 /// that is not a valid, current token of an active client.
@@ -110,7 +111,7 @@ fn basic_credentials(req: &HttpRequest) -> AppResult<Option<(String, String)>> {
 
 /// OAuth2 client-credentials grant: exchange `client_id` + `client_secret` for a short-lived
 /// JWT access token.
-#[utoipa::path(post, path = "/oauth/token", tag = "auth",
+#[utoipa::path(post, path = "/oauth/token", operation_id = "requestToken", tag = "auth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, body = TokenResponse),
@@ -261,25 +262,46 @@ fn client_address(state: &AppState, req: &HttpRequest) -> String {
 }
 
 /// Public keys for verifying access tokens (EdDSA key sets only).
-#[utoipa::path(get, path = "/oauth/jwks.json", tag = "auth",
+#[utoipa::path(get, path = "/oauth/jwks.json", operation_id = "getJwks", tag = "auth",
     responses((status = 200, description = "JSON Web Key Set", body = serde_json::Value)))]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(state.auth.keys.jwks())
 }
 
+/// OAuth 2.0 Authorization Server Metadata (RFC 8414): where the token endpoint and the keys
+/// are, and what the server supports (client credentials only).
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", operation_id = "getOAuthMetadata", tag = "auth",
+    responses((status = 200, description = "Authorization server metadata (RFC 8414)", body = serde_json::Value)))]
+pub async fn oauth_metadata(state: web::Data<AppState>) -> HttpResponse {
+    let base = state.public_url();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(serde_json::json!({
+            "issuer": base,
+            "token_endpoint": format!("{base}/oauth/token"),
+            "jwks_uri": format!("{base}/oauth/jwks.json"),
+            "grant_types_supported": ["client_credentials"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "response_types_supported": [],
+            "scopes_supported": [],
+            "service_documentation": format!("{base}/docs"),
+            "token_endpoint_auth_signing_alg_values_supported": [],
+        }))
+}
+
 /// The authenticated client.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("oauth2" = [])),
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getCurrentCaller", tag = "auth", security(("oauth2" = [])),
     responses((status = 200, body = ClientIdentity),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn me(caller: Caller) -> AppResult<HttpResponse> {
     match caller {
         Caller::Client(identity) => Ok(HttpResponse::Ok().json(identity)),
-        _ => Err(AppError::unauthenticated("no token given")),
+        _ => Err(AppError::unauthenticated(AppError::MISSING_TOKEN)),
     }
 }
 
 /// Create an API client (admin). The secret is in the response, once.
-#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("oauth2" = [])),
+#[utoipa::path(post, path = "/api/v1/clients", operation_id = "createClient", tag = "clients", security(("oauth2" = [])),
     request_body = NewClient,
     responses((status = 201, body = IssuedCredentials),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -300,20 +322,27 @@ pub async fn create_client(
 }
 
 /// List API clients (admin).
-#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", security(("oauth2" = [])),
-    responses((status = 200, body = Vec<ApiClient>),
+#[utoipa::path(get, path = "/api/v1/clients", operation_id = "listClients", tag = "clients", security(("oauth2" = [])),
+    params(PageParams),
+    responses((status = 200, description = "One page (`X-Total-Count`, `Link` to the next and previous pages)", body = Vec<ApiClient>, headers(("X-Total-Count" = i64, description = "Items over all pages"), ("Link" = String, description = "RFC 8288 links: rel=next, rel=prev"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_clients(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+pub async fn list_clients(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    p: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
+    let page = p.page()?;
     let list = state
         .db
         .run(move |conn| clients::list(conn, &caller))
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(crate::http::paged(&req, page.slice(list)))
 }
 
 /// Revoke an API client (admin); its tokens stop working at once.
-#[utoipa::path(delete, path = "/api/v1/clients/{client_id}", tag = "clients", security(("oauth2" = [])),
+#[utoipa::path(delete, path = "/api/v1/clients/{client_id}", operation_id = "revokeClient", tag = "clients", security(("oauth2" = [])),
     params(("client_id" = String, Path)),
     responses((status = 200, body = ApiClient),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -334,7 +363,7 @@ pub async fn revoke_client(
 }
 
 /// Give an API client a new secret (admin); tokens issued before stop working.
-#[utoipa::path(post, path = "/api/v1/clients/{client_id}/rotate", tag = "clients", security(("oauth2" = [])),
+#[utoipa::path(post, path = "/api/v1/clients/{client_id}/rotate", operation_id = "rotateClientSecret", tag = "clients", security(("oauth2" = [])),
     params(("client_id" = String, Path)),
     responses((status = 200, body = IssuedCredentials),
         (status = 401, body = Problem, content_type = "application/problem+json"),

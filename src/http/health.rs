@@ -21,7 +21,7 @@ pub struct Health {
 }
 
 /// Process alive.
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", operation_id = "getHealth", tag = "health",
     responses((status = 200, description = "The process is alive", body = Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
@@ -34,7 +34,7 @@ pub async fn healthz() -> HttpResponse {
 const MIN_FREE_BYTES: u64 = 1024 * 1024;
 
 /// Database reachable, writable storage, migrations current.
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, path = "/readyz", operation_id = "getReadiness", tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = Health),
         (status = 503, description = "Database unreachable, storage full or migrations pending (the reason in `detail`, never a host or port)",

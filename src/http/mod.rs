@@ -4,18 +4,21 @@
 
 pub mod audit;
 pub mod auth;
+pub mod caching;
 pub mod catalogue;
+pub mod cors;
 pub mod docs;
 pub mod health;
 pub mod openapi;
 pub mod registry;
+pub mod strict;
 pub mod submissions;
 pub mod views;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, guard, web};
 use futures_util::StreamExt;
 
 use crate::app::AppState;
@@ -32,6 +35,10 @@ impl ResponseError for AppError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
+            // RFC 6750 §3.1: no error code when the request had no token at all.
+            AppError::Unauthenticated(_) if self.is_missing_token() => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"basisset\""));
+            }
             AppError::Unauthenticated(_) => {
                 res.insert_header((
                     header::WWW_AUTHENTICATE,
@@ -101,9 +108,12 @@ pub fn app(
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
             use futures_util::future::{Either, ready};
-            // NUL cannot be stored (PostgreSQL) and has no business in a URL: refuse it up front,
-            // naming the parameter, before any handler or query sees it.
-            match nul_in_url(req.uri()) {
+            // NUL cannot be stored (PostgreSQL) and has no business in a URL, and a query
+            // parameter the operation does not have is a mistake: refuse both up front, naming
+            // the parameter, before any handler or query sees them.
+            let refused = nul_in_url(req.uri())
+                .or_else(|| strict::check(req.method(), req.path(), req.query_string()));
+            match refused {
                 Some(err) => {
                     let (http_req, _) = req.into_parts();
                     let res = ServiceResponse::new(http_req, err.error_response());
@@ -115,6 +125,9 @@ pub fn app(
                 }
             }
         })
+        .wrap(caching::ConditionalGet)
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap_fn(cors::cors)
         .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
         .configure(routes)
         .default_service(web::to(not_found))
@@ -226,29 +239,35 @@ fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
 }
 
 fn routes(cfg: &mut web::ServiceConfig) {
-    use web::{delete, get, patch, post};
-    cfg.service(resource("/healthz", "GET").route(get().to(health::healthz)))
-        .service(resource("/readyz", "GET").route(get().to(health::readyz)))
+    use web::{delete, patch, post};
+    // Every GET answers HEAD too (the same headers, no body).
+    let get = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
+    cfg.service(resource("/healthz", "GET, HEAD").route(get().to(health::healthz)))
+        .service(resource("/readyz", "GET, HEAD").route(get().to(health::readyz)))
         .service(
-            resource("/graphql", "GET, POST")
+            resource("/graphql", "GET, HEAD, POST")
                 .route(post().to(graphql::graphql_post))
-                .route(get().to(docs::graphiql)),
+                .route(get().to(graphql::graphql_get)),
         )
-        .service(resource("/docs", "GET").route(get().to(docs::api_docs)))
-        .service(resource("/assets/{path:.*}", "GET").route(get().to(docs::asset)))
-        .service(resource("/api/openapi.json", "GET").route(get().to(openapi::openapi_json)))
+        .service(resource("/docs", "GET, HEAD").route(get().to(docs::api_docs)))
+        .service(resource("/assets/{path:.*}", "GET, HEAD").route(get().to(docs::asset)))
+        .service(resource("/api/openapi.json", "GET, HEAD").route(get().to(openapi::openapi_json)))
         .service(
             resource("/oauth/token", "POST")
                 .app_data(web::PayloadConfig::new(64 * 1024))
                 .route(post().to(auth::token)),
         )
-        .service(resource("/oauth/jwks.json", "GET").route(get().to(auth::jwks)))
+        .service(resource("/oauth/jwks.json", "GET, HEAD").route(get().to(auth::jwks)))
+        .service(
+            resource("/.well-known/oauth-authorization-server", "GET, HEAD")
+                .route(get().to(auth::oauth_metadata)),
+        )
         .service(
             web::scope("/api/v1")
-                .service(resource("/me", "GET").route(get().to(auth::me)))
-                .service(resource("/audit", "GET").route(get().to(audit::list)))
+                .service(resource("/me", "GET, HEAD").route(get().to(auth::me)))
+                .service(resource("/audit", "GET, HEAD").route(get().to(audit::list)))
                 .service(
-                    resource("/clients", "GET, POST")
+                    resource("/clients", "GET, HEAD, POST")
                         .route(post().to(auth::create_client))
                         .route(get().to(auth::list_clients)),
                 )
@@ -260,47 +279,56 @@ fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/clients/{client_id}/rotate", "POST")
                         .route(post().to(auth::rotate_client)),
                 )
-                .service(resource("/goals", "GET").route(get().to(catalogue::list_goals)))
+                .service(resource("/goals", "GET, HEAD").route(get().to(catalogue::list_goals)))
                 .service(
-                    resource("/catalogue/versions", "GET")
+                    resource("/catalogue/versions", "GET, HEAD")
                         .route(get().to(catalogue::list_versions)),
                 )
-                .service(resource("/indicators", "GET").route(get().to(catalogue::list_indicators)))
                 .service(
-                    resource("/indicators/{code}", "GET").route(get().to(catalogue::get_indicator)),
+                    resource("/indicators", "GET, HEAD")
+                        .route(get().to(catalogue::list_indicators)),
                 )
-                .service(resource("/provinces", "GET").route(get().to(catalogue::list_provinces)))
                 .service(
-                    resource("/municipalities", "GET")
+                    resource("/indicators/{code}", "GET, HEAD")
+                        .route(get().to(catalogue::get_indicator)),
+                )
+                .service(
+                    resource("/provinces", "GET, HEAD").route(get().to(catalogue::list_provinces)),
+                )
+                .service(
+                    resource("/municipalities", "GET, HEAD")
                         .route(get().to(catalogue::list_municipalities)),
                 )
                 .service(
-                    resource("/municipalities/{code}", "GET")
+                    resource("/municipalities/{code}", "GET, HEAD")
                         .route(get().to(catalogue::get_municipality)),
                 )
                 .service(
-                    resource("/organisations", "GET, POST")
+                    resource("/organisations", "GET, HEAD, POST")
                         .route(post().to(registry::create))
                         .route(get().to(registry::list)),
                 )
                 .service(
-                    resource("/organisations/{id}", "GET, PATCH")
+                    resource("/organisations/{id}", "GET, HEAD, PATCH")
                         .route(get().to(registry::get))
                         .route(patch().to(registry::update)),
                 )
                 .service(
-                    resource("/organisations/{id}/submissions", "GET, POST")
+                    resource("/organisations/{id}/submissions", "GET, HEAD, POST")
                         .route(post().to(submissions::post))
                         .route(get().to(submissions::list_for_organisation)),
                 )
-                .service(resource("/submissions", "GET").route(get().to(submissions::list)))
-                .service(resource("/submissions/{id}", "GET").route(get().to(submissions::get)))
+                .service(resource("/submissions", "GET, HEAD").route(get().to(submissions::list)))
                 .service(
-                    resource("/submissions/{id}/revisions", "GET")
+                    resource("/submissions/{id}", "GET, HEAD").route(get().to(submissions::get)),
+                )
+                .service(
+                    resource("/submissions/{id}/revisions", "GET, HEAD")
                         .route(get().to(submissions::revisions)),
                 )
                 .service(
-                    resource("/submissions/{id}/diff", "GET").route(get().to(submissions::diff)),
+                    resource("/submissions/{id}/diff", "GET, HEAD")
+                        .route(get().to(submissions::diff)),
                 )
                 .service(
                     resource("/submissions/{id}/submit", "POST")
@@ -318,14 +346,20 @@ fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/submissions/{id}/withdraw", "POST")
                         .route(post().to(submissions::withdraw)),
                 )
-                .service(resource("/views/aggregate", "GET").route(get().to(views::aggregate)))
-                .service(resource("/views/trend", "GET").route(get().to(views::trend)))
-                .service(resource("/views/benchmark", "GET").route(get().to(views::benchmark)))
                 .service(
-                    resource("/views/completeness", "GET").route(get().to(views::completeness)),
+                    resource("/views/aggregate", "GET, HEAD").route(get().to(views::aggregate)),
+                )
+                .service(resource("/views/trend", "GET, HEAD").route(get().to(views::trend)))
+                .service(
+                    resource("/views/benchmark", "GET, HEAD").route(get().to(views::benchmark)),
                 )
                 .service(
-                    resource("/views/municipalities", "GET").route(get().to(views::municipalities)),
+                    resource("/views/completeness", "GET, HEAD")
+                        .route(get().to(views::completeness)),
+                )
+                .service(
+                    resource("/views/municipalities", "GET, HEAD")
+                        .route(get().to(views::municipalities)),
                 ),
         );
 }
@@ -395,6 +429,54 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::B
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// `limit` and `offset` of a list.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1..1000 (default 100; reference lists 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// Items to skip.
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+impl PageParams {
+    pub fn page(&self) -> crate::error::AppResult<crate::paging::PageRequest> {
+        crate::paging::PageRequest::new(self.limit, self.offset)
+    }
+    pub fn reference_page(&self) -> crate::error::AppResult<crate::paging::PageRequest> {
+        crate::paging::PageRequest::with_default(self.limit, self.offset, crate::paging::MAX_LIMIT)
+    }
+}
+
+/// A page of a list: the items as the body, the total in `X-Total-Count`, and RFC 8288 links to
+/// the next and previous pages (the request's own query with `offset` and `limit` set).
+pub fn paged<T: serde::Serialize>(req: &HttpRequest, page: crate::paging::Page<T>) -> HttpResponse {
+    let link = |offset: i64, rel: &str| {
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+        pairs.retain(|(k, _)| k != "offset" && k != "limit");
+        pairs.push(("limit".into(), page.limit.to_string()));
+        pairs.push(("offset".into(), offset.to_string()));
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("<{}?{query}>; rel=\"{rel}\"", req.path())
+    };
+    let mut links = Vec::new();
+    if page.has_next() {
+        links.push(link(page.offset + page.limit, "next"));
+    }
+    if page.offset > 0 {
+        links.push(link((page.offset - page.limit).max(0), "prev"));
+    }
+    let mut res = HttpResponse::Ok();
+    res.insert_header(("X-Total-Count", page.total.to_string()));
+    if !links.is_empty() {
+        res.insert_header((header::LINK, links.join(", ")));
+    }
+    res.json(page.items)
 }
 
 /// JSON response helper.

@@ -30,6 +30,7 @@ use crate::http::{audit, auth, catalogue, health, registry, submissions, views};
         catalogue::get_municipality,
         auth::token,
         auth::jwks,
+        auth::oauth_metadata,
         auth::me,
         auth::create_client,
         auth::list_clients,
@@ -146,9 +147,96 @@ impl Modify for SecurityAddon {
 
 /// The document as pretty JSON (what is served and checked in).
 pub fn document() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("OpenAPI document serializes")
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("OpenAPI document serializes");
+    finish(&mut doc);
+    serde_json::to_string_pretty(&doc).expect("OpenAPI document serializes")
+}
+
+/// What utoipa's annotations do not say, added once for every operation: a description on
+/// every response (required by OpenAPI), `Retry-After` on 429 and 503, the optional token on
+/// public views, list parameters as arrays of enums, the error codes as an enum, and the
+/// server.
+fn finish(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    doc["servers"] =
+        json!([{"url": "/", "description": "This service (the host serving this document)"}]);
+    let retry_after = json!({
+        "Retry-After": {
+            "description": "Seconds to wait before retrying",
+            "schema": {"type": "integer", "minimum": 0}
+        }
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut())
+                else {
+                    continue;
+                };
+                for (status, res) in responses.iter_mut() {
+                    if res.get("description").is_none() {
+                        res["description"] = Value::from(standard_description(status));
+                    }
+                    if status == "429" || status == "503" {
+                        res["headers"] = retry_after.clone();
+                    }
+                }
+                // Public operations still read a token when one is sent (the Associatie sees
+                // more, a team its own figures) and refuse a bad one with 401: optional security.
+                let reads_token = responses.contains_key("401") && !path.starts_with("/oauth");
+                if reads_token && op.get("security").is_none() {
+                    op["security"] = json!([{}, {"oauth2": []}]);
+                }
+                if let Some(params) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) {
+                    for p in params.iter_mut() {
+                        if matches!(p["name"].as_str(), Some("groupBy" | "peers")) {
+                            p["schema"] = json!({
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/GroupDim"}
+                            });
+                            p["style"] = Value::from("form");
+                            p["explode"] = Value::from(false);
+                        } else if p["in"] == "query"
+                            && p["schema"]["type"] == "string"
+                            && p["schema"].get("pattern").is_none()
+                            && p["schema"].get("enum").is_none()
+                        {
+                            // NUL is refused in any query value (INVALID_QUERY); say so.
+                            p["schema"]["pattern"] = Value::from("^[^\\u0000]*$");
+                        }
+                    }
+                }
+                let _ = method;
+            }
+        }
+    }
+    doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"] =
+        json!(crate::error::ERROR_CODES);
+}
+
+fn standard_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "204" => "No content",
+        "304" => "Not modified: the copy the caller has (If-None-Match) is current",
+        "400" => "Malformed request",
+        "401" => "No, invalid, expired or revoked access token",
+        "403" => "The caller's role or organisation does not allow this",
+        "404" => "Not found",
+        "405" => "Method not allowed",
+        "409" => "Conflicts with the current state",
+        "413" => "Request body too large",
+        "415" => "Unsupported Content-Type",
+        "422" => "Invalid input: every problem with its location",
+        "429" => "Too many requests",
+        "500" => "Unexpected failure (details are logged, not shown)",
+        "503" => "Database unavailable; retry later",
+        _ => "See the problem document",
+    }
 }
 
 pub async fn openapi_json() -> HttpResponse {

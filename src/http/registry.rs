@@ -1,12 +1,13 @@
 //! REST: the organisation registry. Reading is public; changes are for admins.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{AppResult, Problem};
 use crate::http::catalogue::parse_param;
+use crate::http::{PageParams, paged};
 use crate::registry::TeamType;
 use crate::registry::organisations::{
     self, NewOrganisation, Organisation, OrganisationFilter, OrganisationPatch,
@@ -24,7 +25,7 @@ pub struct OrganisationQuery {
 }
 
 /// Register an organisation (admin).
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "registry", security(("oauth2" = [])),
+#[utoipa::path(post, path = "/api/v1/organisations", operation_id = "createOrganisation", tag = "registry", security(("oauth2" = [])),
     request_body = NewOrganisation,
     responses((status = 201, body = Organisation),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -46,13 +47,16 @@ pub async fn create(
 }
 
 /// Organisations (public).
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "registry", params(OrganisationQuery),
-    responses((status = 200, body = Vec<Organisation>),
+#[utoipa::path(get, path = "/api/v1/organisations", operation_id = "listOrganisations", tag = "registry", params(OrganisationQuery, PageParams),
+    responses((status = 200, description = "One page (`X-Total-Count`, `Link` to the next and previous pages)", body = Vec<Organisation>, headers(("X-Total-Count" = i64, description = "Items over all pages"), ("Link" = String, description = "RFC 8288 links: rel=next, rel=prev"))),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
+    req: HttpRequest,
     q: web::Query<OrganisationQuery>,
+    p: web::Query<PageParams>,
 ) -> AppResult<HttpResponse> {
+    let page = p.page()?;
     let filter = OrganisationFilter {
         team_type: parse_param("teamType", q.team_type.as_deref())?,
         active: q.active,
@@ -63,11 +67,11 @@ pub async fn list(
         .db
         .run(move |conn| organisations::list(conn, &reference, &filter))
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(paged(&req, page.slice(list)))
 }
 
 /// One organisation (public).
-#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "registry",
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", operation_id = "getOrganisation", tag = "registry",
     params(("id" = i64, Path)),
     responses((status = 200, body = Organisation),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -82,7 +86,7 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<Ht
 }
 
 /// Change an organisation (admin); `{"active": false}` deactivates it.
-#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "registry", security(("oauth2" = [])),
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}", operation_id = "updateOrganisation", tag = "registry", security(("oauth2" = [])),
     params(("id" = i64, Path)), request_body = OrganisationPatch,
     responses((status = 200, body = Organisation),
         (status = 401, body = Problem, content_type = "application/problem+json"),

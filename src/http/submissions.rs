@@ -48,7 +48,7 @@ fn content_type(req: &HttpRequest) -> String {
 /// respondents, cases, note` (Dutch: `indicator, gemeente, waarde, teller, noemer,
 /// respondenten, aantal, toelichting`); comma, semicolon or tab separated; decimal comma or
 /// point; UTF-8 with or without BOM. The period comes from `?period=` or a `period` column.
-#[utoipa::path(post, path = "/api/v1/organisations/{id}/submissions", tag = "submissions",
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/submissions", operation_id = "postSubmission", tag = "submissions",
     security(("oauth2" = [])),
     params(("id" = i64, Path, description = "Organisation id"), PostQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first result")),
@@ -123,10 +123,26 @@ pub async fn post(
         dry_run: q.dry_run.unwrap_or(false),
         submit: q.submit.unwrap_or(false),
         idempotency_key: key,
+        // The fingerprint of what was asked, not of its spelling: the parsed submission (so
+        // key order, white space and number notation do not matter) and the parameters with
+        // their defaults filled in (so `?dryRun=false` is the same as nothing).
         request_hash: submissions::request_hash(&[
-            ctype.as_bytes(),
-            req.query_string().as_bytes(),
-            &body,
+            if ctype == "application/json" {
+                b"json"
+            } else {
+                b"table"
+            },
+            format!(
+                "submit={} period={:?} publication={:?} version={:?}",
+                q.submit.unwrap_or(false),
+                q.period.as_deref().map(str::trim),
+                q.publication
+                    .as_deref()
+                    .map(|p| p.trim().to_ascii_lowercase()),
+                q.catalogue_version.as_deref().map(str::trim),
+            )
+            .as_bytes(),
+            format!("{raw:?}").as_bytes(),
         ]),
     };
     let s = state.clone();
@@ -190,15 +206,16 @@ fn filter(q: &ListQuery, organisation: Option<i64>) -> AppResult<SubmissionFilte
 }
 
 /// Submissions of one organisation (its team, or the Associatie).
-#[utoipa::path(get, path = "/api/v1/organisations/{id}/submissions", tag = "submissions",
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/submissions", operation_id = "listOrganisationSubmissions", tag = "submissions",
     security(("oauth2" = [])), params(("id" = i64, Path), ListQuery),
-    responses((status = 200, body = Vec<Submission>),
+    responses((status = 200, description = "One page (`X-Total-Count`, `Link` to the next and previous pages)", body = Vec<Submission>, headers(("X-Total-Count" = i64, description = "Items over all pages"), ("Link" = String, description = "RFC 8288 links: rel=next, rel=prev"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_for_organisation(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<i64>,
     q: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
@@ -209,19 +226,20 @@ pub async fn list_for_organisation(
         .db
         .run(move |conn| submissions::list(conn, &caller, &filter))
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(crate::http::paged(&req, list))
 }
 
 /// Submissions across organisations (the Associatie; teams get their own).
-#[utoipa::path(get, path = "/api/v1/submissions", tag = "submissions",
+#[utoipa::path(get, path = "/api/v1/submissions", operation_id = "listSubmissions", tag = "submissions",
     security(("oauth2" = [])), params(ListQuery),
-    responses((status = 200, body = Vec<Submission>),
+    responses((status = 200, description = "One page (`X-Total-Count`, `Link` to the next and previous pages)", body = Vec<Submission>, headers(("X-Total-Count" = i64, description = "Items over all pages"), ("Link" = String, description = "RFC 8288 links: rel=next, rel=prev"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     q: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
     let filter = filter(&q, None)?;
@@ -229,7 +247,7 @@ pub async fn list(
         .db
         .run(move |conn| submissions::list(conn, &caller, &filter))
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(crate::http::paged(&req, list))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -241,7 +259,7 @@ pub struct RevisionQuery {
 }
 
 /// One submission with the figures of one revision.
-#[utoipa::path(get, path = "/api/v1/submissions/{id}", tag = "submissions",
+#[utoipa::path(get, path = "/api/v1/submissions/{id}", operation_id = "getSubmission", tag = "submissions",
     security(("oauth2" = [])), params(("id" = i64, Path), RevisionQuery),
     responses((status = 200, body = SubmissionDetail),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -262,7 +280,7 @@ pub async fn get(
 }
 
 /// Every revision (who posted it, when, its status) and every workflow event.
-#[utoipa::path(get, path = "/api/v1/submissions/{id}/revisions", tag = "submissions",
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/revisions", operation_id = "getSubmissionHistory", tag = "submissions",
     security(("oauth2" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = History),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -292,7 +310,7 @@ pub struct DiffQuery {
 }
 
 /// Per-figure differences between two revisions.
-#[utoipa::path(get, path = "/api/v1/submissions/{id}/diff", tag = "submissions",
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/diff", operation_id = "getSubmissionDiff", tag = "submissions",
     security(("oauth2" = [])), params(("id" = i64, Path), DiffQuery),
     responses((status = 200, body = RevisionDiff),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -337,7 +355,7 @@ fn reason_from(body: &web::Bytes) -> AppResult<Option<String>> {
 }
 
 /// Submit the newest (draft) revision for review (the organisation's team).
-#[utoipa::path(post, path = "/api/v1/submissions/{id}/submit", tag = "submissions",
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/submit", operation_id = "submitSubmission", tag = "submissions",
     security(("oauth2" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Submission),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -358,7 +376,7 @@ pub async fn submit(
 }
 
 /// Accept the submitted revision (the Associatie).
-#[utoipa::path(post, path = "/api/v1/submissions/{id}/accept", tag = "submissions",
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/accept", operation_id = "acceptSubmission", tag = "submissions",
     security(("oauth2" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Submission),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -379,7 +397,7 @@ pub async fn accept(
 }
 
 /// Return the submitted revision with a reason (the Associatie).
-#[utoipa::path(post, path = "/api/v1/submissions/{id}/return", tag = "submissions",
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/return", operation_id = "returnSubmission", tag = "submissions",
     security(("oauth2" = [])), params(("id" = i64, Path)), request_body = ReasonBody,
     responses((status = 200, body = Submission),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -403,7 +421,7 @@ pub async fn return_(
 }
 
 /// Withdraw the submission: a new revision without figures (the organisation's team).
-#[utoipa::path(post, path = "/api/v1/submissions/{id}/withdraw", tag = "submissions",
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/withdraw", operation_id = "withdrawSubmission", tag = "submissions",
     security(("oauth2" = [])), params(("id" = i64, Path)), request_body = Option<ReasonBody>,
     responses((status = 200, body = Submission),
         (status = 401, body = Problem, content_type = "application/problem+json"),

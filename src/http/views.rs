@@ -110,7 +110,7 @@ pub struct AggregateParams {
 }
 
 /// Aggregate of one indicator for a period or span, grouped and filtered.
-#[utoipa::path(get, path = "/api/v1/views/aggregate", tag = "views",
+#[utoipa::path(get, path = "/api/v1/views/aggregate", operation_id = "getAggregateView", tag = "views",
     params(AggregateParams, FilterParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((AggregateView = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A grouping, period or span not published to this caller (GROUPING_NOT_PUBLISHED, PERIOD_NOT_PUBLISHED, SPAN_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
@@ -165,7 +165,7 @@ pub struct TrendParams {
 }
 
 /// Yearly series per group, indexed to a base year.
-#[utoipa::path(get, path = "/api/v1/views/trend", tag = "views",
+#[utoipa::path(get, path = "/api/v1/views/trend", operation_id = "getTrendView", tag = "views",
     params(TrendParams, FilterParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((TrendView = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A grouping or balanced panel not published to this caller (GROUPING_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
@@ -216,7 +216,7 @@ pub struct BenchmarkParams {
 }
 
 /// One organisation against its peers and the country.
-#[utoipa::path(get, path = "/api/v1/views/benchmark", tag = "views",
+#[utoipa::path(get, path = "/api/v1/views/benchmark", operation_id = "getBenchmarkView", tag = "views",
     params(BenchmarkParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((BenchmarkView = "application/json"), (String = "text/csv"))),
         (status = 400, description = "Peers or a period not published to this caller (GROUPING_NOT_PUBLISHED, PERIOD_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
@@ -267,7 +267,7 @@ pub struct CompletenessParams {
 }
 
 /// Which organisations reported which indicators in a period.
-#[utoipa::path(get, path = "/api/v1/views/completeness", tag = "views",
+#[utoipa::path(get, path = "/api/v1/views/completeness", operation_id = "getCompletenessView", tag = "views",
     params(CompletenessParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((CompletenessView = "application/json"), (String = "text/csv"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -312,7 +312,7 @@ pub struct MunicipalityParams {
 }
 
 /// The value per CBS municipality code, for maps.
-#[utoipa::path(get, path = "/api/v1/views/municipalities", tag = "views",
+#[utoipa::path(get, path = "/api/v1/views/municipalities", operation_id = "getMunicipalityView", tag = "views",
     params(MunicipalityParams),
     responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((MunicipalityView = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A period not published to this caller (PERIOD_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),

@@ -543,7 +543,7 @@ pub fn list(
     conn: &mut DbConn,
     caller: &Caller,
     filter: &SubmissionFilter,
-) -> AppResult<Vec<Submission>> {
+) -> AppResult<crate::paging::Page<Submission>> {
     caller.require(&[Role::Team, Role::Associatie])?;
     let organisation = match (caller.own_organisation(), filter.organisation_id) {
         (Some(own), Some(asked)) if own != asked => {
@@ -554,52 +554,51 @@ pub fn list(
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
-    let mut query = submissions::table
-        .inner_join(
-            submission_revisions::table.on(submission_revisions::submission_id
-                .eq(submissions::id)
-                .and(submission_revisions::revision.eq(submissions::latest_revision))),
-        )
+    let period = match &filter.period {
+        Some(p) => Some(
+            Period::parse(p)
+                .map_err(|e| AppError::validation("period", "invalid_period", e))?
+                .code(),
+        ),
+        None => None,
+    };
+    let page = crate::paging::PageRequest::new(filter.limit, filter.offset)?;
+    // The same joins and filters for the page and for the total.
+    let filtered = || {
+        let mut query = submissions::table
+            .inner_join(
+                submission_revisions::table.on(submission_revisions::submission_id
+                    .eq(submissions::id)
+                    .and(submission_revisions::revision.eq(submissions::latest_revision))),
+            )
+            .into_boxed();
+        if let Some(org) = organisation {
+            query = query.filter(submissions::organisation_id.eq(org));
+        }
+        if let Some(p) = &period {
+            query = query.filter(submissions::period.eq(p.clone()));
+        }
+        if let Some(s) = filter.status {
+            query = query.filter(submission_revisions::status.eq(s.as_str()));
+        }
+        if let Some(ind) = &filter.indicator {
+            query = query.filter(
+                submission_revisions::id.eq_any(
+                    figures::table
+                        .filter(figures::indicator.eq(ind.clone()))
+                        .select(figures::revision_id),
+                ),
+            );
+        }
+        query
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let rows: Vec<(SubmissionRow, RevisionRow)> = filtered()
         .select((SubmissionRow::as_select(), RevisionRow::as_select()))
         .order(submissions::id)
-        .into_boxed();
-    if let Some(org) = organisation {
-        query = query.filter(submissions::organisation_id.eq(org));
-    }
-    if let Some(p) = &filter.period {
-        let p =
-            Period::parse(p).map_err(|e| AppError::validation("period", "invalid_period", e))?;
-        query = query.filter(submissions::period.eq(p.code()));
-    }
-    if let Some(s) = filter.status {
-        query = query.filter(submission_revisions::status.eq(s.as_str()));
-    }
-    if let Some(ind) = &filter.indicator {
-        query = query.filter(
-            submission_revisions::id.eq_any(
-                figures::table
-                    .filter(figures::indicator.eq(ind.clone()))
-                    .select(figures::revision_id),
-            ),
-        );
-    }
-    let limit = filter.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(AppError::validation(
-            "limit",
-            "out_of_range",
-            "limit is 1..1000",
-        ));
-    }
-    let offset = filter.offset.unwrap_or(0);
-    if offset < 0 {
-        return Err(AppError::validation(
-            "offset",
-            "out_of_range",
-            "offset is >= 0",
-        ));
-    }
-    let rows: Vec<(SubmissionRow, RevisionRow)> = query.limit(limit).offset(offset).load(conn)?;
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
     let counted_ids: Vec<i64> = rows
         .iter()
         .filter_map(|(s, _)| s.counted_revision_id)
@@ -610,7 +609,8 @@ pub fn list(
         .load::<(i64, i32)>(conn)?
         .into_iter()
         .collect();
-    rows.iter()
+    let items = rows
+        .iter()
         .map(|(s, r)| {
             assemble(
                 s,
@@ -618,7 +618,13 @@ pub fn list(
                 s.counted_revision_id.and_then(|c| counted.get(&c).copied()),
             )
         })
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(crate::paging::Page {
+        items,
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    })
 }
 
 // ---- workflow

@@ -42,8 +42,8 @@ async fn the_demo_data_set_is_valid_and_shows_the_studys_patterns() {
                 limit: Some(60),
                 ..Default::default()
             })?;
-            assert_eq!(list.len(), 60);
-            for s in list.iter().step_by(7) {
+            assert_eq!(list.items.len(), 60);
+            for s in list.items.iter().step_by(7) {
                 let detail = basisset::submissions::get(conn, &Caller::System, s.id, None)?;
                 let org = basisset::registry::organisations::get(conn, &state.reference, s.organisation_id)?;
                 let figures: Vec<serde_json::Value> = detail

@@ -14,4 +14,5 @@ mod hardening;
 mod matrix;
 mod registry;
 mod submissions;
+mod tools;
 mod views;
