@@ -100,3 +100,17 @@ pub fn build_state(db: Db, config: ServeArgs) -> AppResult<(AppState, Prepared)>
         prepared,
     ))
 }
+
+impl<'a> crate::views::ViewContext<'a> {
+    /// The views as `caller` may see them, over this application's catalogue, reference data,
+    /// disclosure policy and cache.
+    pub fn new(state: &'a AppState, caller: &crate::auth::Caller) -> Self {
+        crate::views::ViewContext {
+            catalogue: &state.catalogue,
+            reference: &state.reference,
+            audience: crate::views::Audience::of(caller),
+            policy: crate::views::policy_of(&state.config.views),
+            cache: &state.view_cache,
+        }
+    }
+}

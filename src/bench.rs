@@ -131,7 +131,7 @@ fn start_server(state: AppState, workers: usize) -> (String, actix_web::dev::Ser
     std::thread::spawn(move || {
         let sys = actix_web::rt::System::new();
         sys.block_on(async move {
-            let server = actix_web::HttpServer::new(move || crate::http::app(state.clone()))
+            let server = actix_web::HttpServer::new(move || crate::server::app(state.clone()))
                 .workers(workers)
                 .bind("127.0.0.1:0")
                 .expect("bind");

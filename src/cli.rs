@@ -257,6 +257,6 @@ fn serve(global: &GlobalArgs, args: ServeArgs) -> AppResult<()> {
         }
     }
     actix_web::rt::System::new()
-        .block_on(crate::http::serve(state))
+        .block_on(crate::server::serve(state))
         .map_err(|e| AppError::internal(format!("server: {e}")))
 }

@@ -183,7 +183,7 @@ pub struct AuthArgs {
         default_value = "",
         hide_default_value = true
     )]
-    pub trusted_proxies: crate::auth::throttle::TrustedProxies,
+    pub trusted_proxies: crate::net::TrustedProxies,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -85,6 +85,30 @@ pub const ERROR_CODES: &[&str] = &[
     "VALIDATION_FAILED",
 ];
 
+/// Seconds a client is asked to wait after a 503 (`Retry-After`).
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+static STORAGE_FULL_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Remember that a write failed for lack of space (readiness reports it for a minute).
+pub fn note_storage_full() {
+    STORAGE_FULL_AT.store(
+        chrono::Utc::now().timestamp(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// A write succeeded: there is room again.
+pub fn storage_has_room() {
+    STORAGE_FULL_AT.store(0, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether a write failed for lack of space in the last minute.
+pub fn storage_full_recently() -> bool {
+    let at = STORAGE_FULL_AT.load(std::sync::atomic::Ordering::Relaxed);
+    at > 0 && chrono::Utc::now().timestamp() - at < 60
+}
+
 /// At most this many problems are listed in one answer; the rest are counted.
 pub const MAX_ISSUES: usize = 1_000;
 
@@ -438,7 +462,7 @@ fn is_unavailable(message: &str) -> bool {
         .iter()
         .any(|p| m.contains(p))
     {
-        crate::db::note_storage_full();
+        note_storage_full();
     }
     [
         "server closed the connection",

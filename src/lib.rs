@@ -2,7 +2,8 @@
 //! basisset); the Associatie Wijkteams and the public query cross-municipal views.
 //!
 //! Domain modules own their model, validation and queries: [`catalogue`], [`registry`].
-//! [`http`] (REST) and [`graphql`] are thin transports over them. [`error::AppError`] is the one
+//! [`http`] (REST) and [`graphql`] are thin transports over them, sharing only [`transport`]
+//! (the caller, bodies, assets); [`server`] assembles them into one application. [`error::AppError`] is the one
 //! error type; [`db`] hides the two database backends.
 
 #[macro_use]
@@ -19,10 +20,14 @@ pub mod db;
 pub mod demo;
 pub mod disclosure;
 pub mod error;
+pub mod free_text;
 pub mod graphql;
 pub mod http;
+pub mod net;
 pub mod paging;
 pub mod period;
 pub mod registry;
+pub mod server;
 pub mod submissions;
+pub mod transport;
 pub mod views;

@@ -140,11 +140,7 @@ pub fn create(
             "naam verplicht, 1-200 tekens / name required, 1-200 characters",
         ));
     }
-    crate::submissions::validate::check_personal(
-        &name,
-        |c, m| FieldIssue::new("/name", c, m),
-        &mut issues,
-    );
+    crate::free_text::check_personal(&name, |c, m| FieldIssue::new("/name", c, m), &mut issues);
     match (input.role, input.organisation_id) {
         (Role::Team, None) => issues.push(FieldIssue::new(
             "/organisationId",

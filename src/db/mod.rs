@@ -267,7 +267,7 @@ pub fn transaction<T>(
                     ) {
                         Ok(()) => {
                             // A write went through: whatever filled the disk is over.
-                            STORAGE_FULL_AT.store(0, std::sync::atomic::Ordering::Relaxed);
+                            crate::error::storage_has_room();
                             Ok(v)
                         }
                         Err(e) => {
@@ -338,21 +338,7 @@ pub fn data_version(conn: &mut DbConn) -> AppResult<i64> {
     Ok(data_version.find(1).select(version).first(conn)?)
 }
 
-static STORAGE_FULL_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-
-/// Remember that a write failed for lack of space (readiness reports it for a minute).
-pub fn note_storage_full() {
-    STORAGE_FULL_AT.store(
-        chrono::Utc::now().timestamp(),
-        std::sync::atomic::Ordering::Relaxed,
-    );
-}
-
-/// Whether a write failed for lack of space in the last minute.
-pub fn storage_full_recently() -> bool {
-    let at = STORAGE_FULL_AT.load(std::sync::atomic::Ordering::Relaxed);
-    at > 0 && chrono::Utc::now().timestamp() - at < 60
-}
+pub use crate::error::{note_storage_full, storage_full_recently};
 
 /// Free bytes on the file system holding `path` (SQLite's file), if it can be told.
 pub fn free_bytes(path: &std::path::Path) -> Option<u64> {

@@ -170,18 +170,10 @@ fn error_response(
     if let AppError::Unavailable(_) = err {
         res.headers_mut().insert(
             actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from(crate::http::UNAVAILABLE_RETRY_AFTER_SECS),
+            actix_web::http::header::HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_SECS),
         );
     }
     res
-}
-
-async fn caller_of(state: &AppState, req: &HttpRequest) -> Result<Caller, AppError> {
-    let authorization = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    crate::http::auth::authenticate(state, authorization).await
 }
 
 /// Check a request's variables and document on the blocking pool (see [`check_document`]).
@@ -236,7 +228,7 @@ pub async fn graphql_post(
             ),
         );
     }
-    let caller = match caller_of(&state, &req).await {
+    let caller = match crate::transport::caller_of(&state, &req).await {
         Ok(c) => c,
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
@@ -244,7 +236,7 @@ pub async fn graphql_post(
         }
     };
     let limits = state.config.limits.clone();
-    let body = match crate::http::read_body(payload, limits.graphql_max_body_bytes).await {
+    let body = match crate::transport::read_body(payload, limits.graphql_max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return error_response(media, StatusCode::PAYLOAD_TOO_LARGE, e),
     };
@@ -296,7 +288,7 @@ pub async fn graphql_get(
     let params: std::collections::HashMap<String, String> =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     let Some(query) = params.get("query") else {
-        return crate::http::docs::graphiql().await;
+        return crate::transport::assets::page("graphiql/index.html");
     };
     let media = Media::of(&req);
     let mut request = async_graphql::Request::new(query.clone());
@@ -342,7 +334,7 @@ pub async fn graphql_get(
             return res;
         }
     }
-    let caller = match caller_of(&state, &req).await {
+    let caller = match crate::transport::caller_of(&state, &req).await {
         Ok(c) => c,
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);

@@ -1,48 +1,14 @@
-//! REST: the OAuth2 token endpoint, the caller extractor, `/me` and API client management.
+//! REST: the OAuth2 token endpoint, `/me` and API client management.
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use futures_util::future::LocalBoxFuture;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::clients::{self, ApiClient, IssuedCredentials, NewClient};
-use crate::auth::{Caller, ClientIdentity, TokenResponse, bearer_token, throttle};
+use crate::auth::{Caller, ClientIdentity, TokenResponse, throttle};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::PageParams;
-
-/// Resolve the caller from an `Authorization` header: anonymous without one; 401 for anything
-/// that is not a valid, current token of an active client.
-pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> AppResult<Caller> {
-    let Some(token) = bearer_token(authorization)? else {
-        return Ok(Caller::Anonymous);
-    };
-    let claims = state.auth.verify(token)?;
-    state
-        .db
-        .run(move |conn| clients::caller_for(conn, &claims))
-        .await
-}
-
-impl FromRequest for Caller {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Caller, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let header = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let header = header
-                .transpose()
-                .map_err(|_| AppError::unauthenticated("Authorization header is not ASCII"))?;
-            authenticate(&state, header.as_deref()).await
-        })
-    }
-}
 
 /// Token request (RFC 6749 §4.4.2), as `application/x-www-form-urlencoded` (or JSON).
 /// The client may authenticate with HTTP Basic instead of the body fields.

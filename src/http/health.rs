@@ -83,7 +83,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 ))
                 .insert_header((
                     actix_web::http::header::RETRY_AFTER,
-                    crate::http::UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+                    crate::error::UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
                 ))
                 .body(serde_json::to_string(&problem).unwrap_or_default())
         }

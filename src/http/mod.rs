@@ -1,12 +1,11 @@
-//! The HTTP transport (actix-web): routes, the one mapping of [`AppError`] to
-//! `application/problem+json`, health endpoints, and the server with graceful shutdown.
+//! The REST transport (actix-web): routes, the one mapping of [`AppError`] to
+//! `application/problem+json`, health endpoints, paging headers. The application is assembled
+//! in [`crate::server`].
 //! Handlers are thin: they parse the request and call the same domain functions GraphQL uses.
 
 pub mod audit;
 pub mod auth;
-pub mod caching;
 pub mod catalogue;
-pub mod cors;
 pub mod docs;
 pub mod health;
 pub mod openapi;
@@ -15,15 +14,11 @@ pub mod strict;
 pub mod submissions;
 pub mod views;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::{App, HttpRequest, HttpResponse, ResponseError, guard, web};
-use futures_util::StreamExt;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
-use crate::app::AppState;
 use crate::error::AppError;
-use crate::graphql;
+use crate::transport::{get, resource};
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
@@ -54,7 +49,7 @@ impl ResponseError for AppError {
             AppError::Unavailable(_) => {
                 res.insert_header((
                     header::RETRY_AFTER,
-                    UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+                    crate::error::UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
                 ));
             }
             _ => {}
@@ -63,194 +58,15 @@ impl ResponseError for AppError {
     }
 }
 
-/// Seconds a client is asked to wait after a 503.
-pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
-
-/// The whole application: used by `serve` and by the integration tests.
-pub fn app(
-    state: AppState,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    let schema = graphql::build_schema(state.clone());
-    let limits = state.config.limits.clone();
-    App::new()
-        .app_data(web::Data::new(state))
-        .app_data(web::Data::new(schema))
-        .app_data(json_config(limits.max_body_bytes))
-        .app_data(query_config())
-        .app_data(path_config())
-        .wrap_fn(|req, srv| {
-            use actix_web::HttpMessage;
-            use actix_web::dev::Service;
-            let request_id = req
-                .extensions()
-                .get::<tracing_actix_web::RequestId>()
-                .map(|id| id.to_string());
-            let fut = srv.call(req);
-            async move {
-                let mut res = fut.await?;
-                if let Some(id) = request_id
-                    && let Ok(value) = header::HeaderValue::from_str(&id)
-                {
-                    res.headers_mut()
-                        .insert(header::HeaderName::from_static("x-request-id"), value);
-                }
-                Ok(res)
-            }
-        })
-        .wrap_fn(|req, srv| {
-            use actix_web::dev::Service;
-            use futures_util::future::{Either, ready};
-            // NUL cannot be stored (PostgreSQL) and has no business in a URL, and a query
-            // parameter the operation does not have is a mistake: refuse both up front, naming
-            // the parameter, before any handler or query sees them.
-            let refused = nul_in_url(req.uri())
-                .or_else(|| strict::check(req.method(), req.path(), req.query_string()));
-            match refused {
-                Some(err) => {
-                    let (http_req, _) = req.into_parts();
-                    let res = ServiceResponse::new(http_req, err.error_response());
-                    Either::Left(ready(Ok(res.map_into_right_body())))
-                }
-                None => {
-                    let fut = srv.call(req);
-                    Either::Right(async move { fut.await.map(|r| r.map_into_left_body()) })
-                }
-            }
-        })
-        .wrap(caching::ConditionalGet)
-        .wrap(actix_web::middleware::Compress::default())
-        .wrap_fn(cors::cors)
-        .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
-        .configure(routes)
-        .default_service(web::to(not_found))
-}
-
-/// The root span of every request (its fields appear in every log line of the request): the
-/// default fields, but with secrets in the query string redacted.
-pub struct RequestSpan;
-
-impl tracing_actix_web::RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
-        use actix_web::HttpMessage;
-        let request_id = request
-            .extensions()
-            .get::<tracing_actix_web::RequestId>()
-            .map(|id| id.to_string())
-            .unwrap_or_default();
-        let route = request.match_pattern().unwrap_or_else(|| "default".into());
-        tracing::info_span!(
-            "HTTP request",
-            http.method = %request.method(),
-            http.route = %route,
-            http.target = %redacted_target(request.uri()),
-            http.client_ip = %request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
-            http.status_code = tracing::field::Empty,
-            otel.status_code = tracing::field::Empty,
-            request_id = %request_id,
-            exception.message = tracing::field::Empty,
-            exception.details = tracing::field::Empty,
-        )
-    }
-
-    fn on_request_end<B: MessageBody>(
-        span: tracing::Span,
-        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
-    ) {
-        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
-    }
-}
-
-/// Path and query for logs, with the values of secret-looking parameters replaced.
-pub fn redacted_target(uri: &actix_web::http::Uri) -> String {
-    const SECRET: [&str; 9] = [
-        "access_token",
-        "token",
-        "client_secret",
-        "secret",
-        "password",
-        "refresh_token",
-        "id_token",
-        "code",
-        "api_key",
-    ];
-    let Some(query) = uri.query() else {
-        return uri.path().to_owned();
-    };
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let key = k.to_ascii_lowercase();
-            if SECRET.contains(&key.as_str()) && !v.is_empty() {
-                format!("{k}=REDACTED")
-            } else {
-                pair.to_owned()
-            }
-        })
-        .collect();
-    format!("{}?{}", uri.path(), parts.join("&"))
-}
-
-/// A NUL character in the path or a query parameter: the 400 that names it.
-fn nul_in_url(uri: &actix_web::http::Uri) -> Option<AppError> {
-    let has_nul = |s: &str| s.to_ascii_lowercase().contains("%00") || s.contains('\0');
-    if has_nul(uri.path()) {
-        return Some(AppError::bad_request(
-            "INVALID_PATH",
-            "the path contains a NUL character (%00)",
-        ));
-    }
-    let query = uri.query()?;
-    if !has_nul(query) {
-        return None;
-    }
-    let name = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
-                .map(|(k, _)| k.replace('\0', "\\0"))
-        })
-        .unwrap_or_else(|| "?".to_owned());
-    Some(AppError::bad_request(
-        "INVALID_QUERY",
-        format!("query parameter {name:?} contains a NUL character (%00)"),
-    ))
-}
-
-/// A resource that answers methods it does not have with 405 and an `Allow` header.
-fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        let err = AppError::MethodNotAllowed(allow);
-        let mut res = err.error_response();
-        res.headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
-        res
-    }))
-}
-
-fn routes(cfg: &mut web::ServiceConfig) {
+/// The REST routes (and the extractor settings their handlers rely on).
+pub fn routes(cfg: &mut web::ServiceConfig, limits: &crate::config::LimitArgs) {
     use web::{delete, patch, post};
-    // Every GET answers HEAD too (the same headers, no body).
-    let get = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
+    cfg.app_data(json_config(limits.max_body_bytes))
+        .app_data(query_config())
+        .app_data(path_config());
     cfg.service(resource("/healthz", "GET, HEAD").route(get().to(health::healthz)))
         .service(resource("/readyz", "GET, HEAD").route(get().to(health::readyz)))
-        .service(
-            resource("/graphql", "GET, HEAD, POST")
-                .route(post().to(graphql::graphql_post))
-                .route(get().to(graphql::graphql_get)),
-        )
         .service(resource("/docs", "GET, HEAD").route(get().to(docs::api_docs)))
-        .service(resource("/assets/{path:.*}", "GET, HEAD").route(get().to(docs::asset)))
         .service(resource("/api/openapi.json", "GET, HEAD").route(get().to(openapi::openapi_json)))
         .service(
             resource("/oauth/token", "POST")
@@ -364,13 +180,6 @@ fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::not_found(
-        "route",
-        format!("{} {}", req.method(), req.path()),
-    ))
-}
-
 fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
@@ -413,22 +222,6 @@ fn path_config() -> web::PathConfig {
         let app = AppError::bad_request("INVALID_PATH", err.to_string());
         actix_web::error::InternalError::from_response(err, app.error_response()).into()
     })
-}
-
-/// Read a request body up to `limit` bytes (413 problem+json beyond).
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, AppError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| AppError::bad_request("INVALID_BODY", format!("reading body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(AppError::PayloadTooLarge(format!(
-                "request body exceeds {limit} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 /// `limit` and `offset` of a list.
@@ -482,19 +275,4 @@ pub fn paged<T: serde::Serialize>(req: &HttpRequest, page: crate::paging::Page<T
 /// JSON response helper.
 pub fn json<T: serde::Serialize>(value: &T) -> HttpResponse {
     HttpResponse::Ok().json(value)
-}
-
-/// Run the HTTP server until SIGINT/SIGTERM; in-flight requests get `shutdown_timeout` to finish.
-pub async fn serve(state: AppState) -> std::io::Result<()> {
-    let config = state.config.clone();
-    let mut server = actix_web::HttpServer::new(move || app(state.clone()))
-        .shutdown_timeout(config.shutdown_timeout_secs)
-        .bind(&config.bind)?;
-    if let Some(workers) = config.workers {
-        server = server.workers(workers.max(1));
-    }
-    for addr in server.addrs() {
-        tracing::info!(%addr, "listening on http://{addr}");
-    }
-    server.run().await
 }

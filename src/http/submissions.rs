@@ -76,7 +76,7 @@ pub async fn post(
     let organisation_id = id.into_inner();
     caller.require_write_org(organisation_id)?;
     let ctype = content_type(&req);
-    let body = crate::http::read_body(payload, state.config.limits.max_body_bytes).await?;
+    let body = crate::transport::read_body(payload, state.config.limits.max_body_bytes).await?;
     if !matches!(
         ctype.as_str(),
         "application/json" | "text/csv" | "application/csv" | "text/plain"

@@ -197,11 +197,7 @@ fn validate_name(name: &str, issues: &mut Vec<FieldIssue>) -> String {
             "naam van 2-200 tekens / name of 2-200 characters",
         ));
     }
-    crate::submissions::validate::check_personal(
-        &name,
-        |c, m| FieldIssue::new("/name", c, m),
-        issues,
-    );
+    crate::free_text::check_personal(&name, |c, m| FieldIssue::new("/name", c, m), issues);
     name
 }
 

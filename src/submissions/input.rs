@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{FieldIssue, Issues};
-use crate::submissions::validate::MAX_FIGURES;
+
+/// The most figures one submission may hold (checked while reading, before validation).
+pub const MAX_FIGURES: usize = 100_000;
 
 /// The figure fields, in the order of the JSON body and the CSV columns.
 pub const FIELDS: [&str; 8] = [

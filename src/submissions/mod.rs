@@ -7,7 +7,6 @@
 //! no withdrawal follows ([`recompute_counted`]).
 
 pub mod input;
-pub mod personal;
 pub(crate) mod store;
 pub mod validate;
 

@@ -7,11 +7,13 @@ use chrono::NaiveDate;
 
 use super::input::{Loc, Publication, RawFigure, RawSubmission};
 use crate::catalogue::{Catalogue, Indicator, Kind};
-use crate::error::{FieldIssue, IssueSink, Issues};
+use crate::error::{FieldIssue, Issues};
 use crate::period::Period;
 use crate::registry::{Organisation, Reference};
 
-pub const MAX_FIGURES: usize = 100_000;
+pub use crate::free_text::{check_personal, check_text};
+
+pub use super::input::MAX_FIGURES;
 pub const MAX_NOTE_CHARS: usize = 2_000;
 /// No count, mean or amount in this domain comes near this.
 pub const MAX_VALUE: f64 = 1e12;
@@ -65,49 +67,6 @@ pub struct ValidSubmission {
     pub figures: Vec<ValidFigure>,
     /// Plausibility warnings (they do not block).
     pub warnings: Vec<FieldIssue>,
-}
-
-/// Check free text: length, control characters, personal data.
-pub fn check_text(
-    text: &str,
-    max_chars: usize,
-    issue: impl Fn(&str, String) -> FieldIssue,
-    issues: &mut impl IssueSink,
-) {
-    if text.chars().count() > max_chars {
-        issues.add(issue(
-            "too_long",
-            format!("maximaal {max_chars} tekens / at most {max_chars} characters"),
-        ));
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        issues.add(issue(
-            "invalid_text",
-            "de tekst bevat stuurtekens / the text contains control characters".to_owned(),
-        ));
-    }
-    check_personal(text, issue, issues);
-}
-
-/// Refuse personal data in any free text (notes, reasons, names): code `personal_data`. The
-/// message says what kind was found, never what.
-pub fn check_personal(
-    text: &str,
-    issue: impl Fn(&str, String) -> FieldIssue,
-    issues: &mut impl IssueSink,
-) {
-    if let Some(what) = super::personal::detect(text) {
-        issues.add(issue(
-            "personal_data",
-            format!(
-                "de tekst lijkt {what} te bevatten; geen persoonsgegevens in vrije tekst / \
-                 the text seems to contain personal data, which is not allowed"
-            ),
-        ));
-    }
 }
 
 fn integer(v: Option<f64>, loc: &Loc, field: &str, issues: &mut Issues) -> Option<i64> {

@@ -1042,16 +1042,6 @@ pub struct ViewContext<'a> {
 }
 
 impl<'a> ViewContext<'a> {
-    pub fn new(state: &'a crate::app::AppState, caller: &Caller) -> Self {
-        ViewContext {
-            catalogue: &state.catalogue,
-            reference: &state.reference,
-            audience: Audience::of(caller),
-            policy: policy_of(&state.config.views),
-            cache: &state.view_cache,
-        }
-    }
-
     /// Whether the caller sees exact values (the Associatie).
     pub fn full(&self) -> bool {
         self.audience == Audience::Full

@@ -249,7 +249,7 @@ impl TestApp {
     }
 
     pub async fn from_state(state: AppState, db: TestDb) -> TestApp {
-        let service = Rc::new(test::init_service(basisset::http::app(state.clone())).await);
+        let service = Rc::new(test::init_service(basisset::server::app(state.clone())).await);
         let svc: Svc = Rc::new(move |req| {
             let service = service.clone();
             Box::pin(async move { service.call(req).await.map(|r| r.map_into_boxed_body()) })

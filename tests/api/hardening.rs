@@ -854,7 +854,7 @@ fn secrets_in_query_strings_are_not_logged() {
         "/api/v1/views/aggregate?indicator=x&access_token=abc.def&client_secret=s3&Token=t"
             .parse()
             .unwrap();
-    let t = basisset::http::redacted_target(&uri);
+    let t = basisset::server::redacted_target(&uri);
     assert!(
         !t.contains("abc.def") && !t.contains("s3") && !t.contains("=t"),
         "{t}"

@@ -1,0 +1,12 @@
+//! What every transport (REST in [`crate::http`], GraphQL in [`crate::graphql`], the web pages)
+//! shares, so that none imports another: who the caller is, reading a bounded body, resources
+//! that answer 405 with `Allow`, and the embedded static assets.
+
+pub mod assets;
+mod body;
+mod caller;
+mod route;
+
+pub use body::read_body;
+pub use caller::{authenticate, caller_of};
+pub use route::{get, resource};
