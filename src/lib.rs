@@ -23,5 +23,6 @@ pub mod graphql;
 pub mod http;
 pub mod period;
 pub mod registry;
+pub mod sheets;
 pub mod submissions;
 pub mod views;

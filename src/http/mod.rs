@@ -9,6 +9,7 @@ pub mod docs;
 pub mod health;
 pub mod openapi;
 pub mod registry;
+pub mod sheets;
 pub mod submissions;
 pub mod views;
 
@@ -326,6 +327,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(
                     resource("/views/municipalities", "GET").route(get().to(views::municipalities)),
+                )
+                .service(
+                    resource("/templates/{teamType}.xlsx", "GET")
+                        .route(get().to(sheets::template_xlsx)),
+                )
+                .service(
+                    resource("/templates/{teamType}.csv", "GET")
+                        .route(get().to(sheets::template_csv)),
                 ),
         );
 }

@@ -629,6 +629,9 @@ pub enum FileCell<'a> {
     Text(&'a str),
     /// A cell a spreadsheet stores as a number: no locale involved.
     Number(f64),
+    /// A cell that cannot be a figure's field (a date, an error value, an uncalculated
+    /// formula): its code and message, reported at the cell if its column is a figure field.
+    Refused(&'static str, &'a str),
 }
 
 /// A number cell whose reading waits for the file's decimal separator.
@@ -795,6 +798,10 @@ impl RowReader {
             let text = match cell {
                 FileCell::Text(t) => t.trim().to_owned(),
                 FileCell::Number(n) => format_number(n),
+                FileCell::Refused(code, message) => {
+                    self.raw.issues.push(loc.issue(field, code, message));
+                    continue;
+                }
             };
             match field {
                 "indicator" => fig.indicator = Some(text),
@@ -803,7 +810,7 @@ impl RowReader {
                 "period" => period = Some(text),
                 _ => match cell {
                     FileCell::Number(n) => *slot(&mut fig, field) = Some(n),
-                    FileCell::Text(_) => texts.push((field, text)),
+                    _ => texts.push((field, text)),
                 },
             }
         }
