@@ -324,3 +324,60 @@ pub fn from_xlsx_with(
     }
     rows.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book(rows: &[[&str; 2]]) -> Vec<u8> {
+        let mut b = rust_xlsxwriter::Workbook::new();
+        let ws = b.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+        b.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn bounds_are_checked_before_anything_is_inflated() {
+        let bytes = book(&[["indicator", "waarde"], ["klachten", "12"]]);
+        assert!(guard(&bytes, &Limits::default()).is_ok());
+        let tiny = Limits {
+            unzipped_bytes: 1_000,
+            ..Limits::default()
+        };
+        assert_eq!(guard(&bytes, &tiny).unwrap_err().code, "xlsx_too_large");
+        let few = Limits {
+            entries: 3,
+            ..Limits::default()
+        };
+        assert_eq!(guard(&bytes, &few).unwrap_err().code, "xlsx_too_large");
+        let cells = Limits {
+            cells: 3,
+            ..Limits::default()
+        };
+        let raw = from_xlsx_with(&bytes, None, &cells);
+        assert_eq!(raw.issues.iter().next().unwrap().code, "xlsx_too_large");
+        assert_eq!(
+            guard(b"not a zip", &Limits::default()).unwrap_err().code,
+            "invalid_xlsx"
+        );
+    }
+
+    #[test]
+    fn text_cells_follow_the_files_decimal_separator() {
+        let bytes = book(&[
+            ["indicator", "waarde"],
+            ["klachten", "1.000"],
+            ["formatie_fte", "12,5"],
+        ]);
+        let raw = from_xlsx(&bytes, Some("2023".into()));
+        assert!(raw.issues.is_empty(), "{:?}", raw.issues);
+        assert_eq!(raw.figures[0].value, Some(1000.0));
+        assert_eq!(raw.figures[1].value, Some(12.5));
+        assert_eq!(excel_precision(0.1 + 0.2), 0.3);
+        assert_eq!(excel_precision(1200.0), 1200.0);
+    }
+}

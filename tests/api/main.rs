@@ -13,5 +13,6 @@ mod foundation;
 mod hardening;
 mod matrix;
 mod registry;
+mod sheets;
 mod submissions;
 mod views;
