@@ -232,8 +232,8 @@ async fn ambiguous_numbers_are_refused_with_row_and_column() {
     // A decimal-point file: a comma could group thousands or be a decimal comma.
     let res = post("indicator,value\nformatie_fte,12.5\nklachten,\"1,000\"\n").await;
     let errs = errors(&res.assert_problem(422, "VALIDATION_FAILED"));
-    assert_eq!(errs.len(), 1, "{errs:?}");
     error_at(&errs, "row 3, column value", "ambiguous_number");
+    assert!(errs.iter().all(|e| e["row"] == 3), "{errs:?}");
 
     // The same file once it shows its decimal comma: 1.000 is a thousand.
     let res = post("indicator,value\nnieuwe_aanmeldingen,1.000\nformatie_fte,\"42,5\"\n").await;
@@ -259,8 +259,11 @@ async fn ambiguous_numbers_are_refused_with_row_and_column() {
         )
         .await;
     let errs = errors(&res.assert_problem(422, "VALIDATION_FAILED"));
-    assert_eq!(errs.len(), 1, "{errs:?}");
     error_at(&errs, "/figures/0/value", "ambiguous_number");
+    assert!(
+        errs.iter().all(|e| e["field"] == "/figures/0/value"),
+        "{errs:?}"
+    );
 }
 
 const HEADER: [&str; 9] = [
@@ -392,9 +395,10 @@ async fn xlsx_uploads_post_and_round_trip_through_the_views() {
         .unwrap();
     ws.write_number(1, 3, 1200.0).unwrap();
     ws.write_string(2, 0, "formatie_fte").unwrap();
-    ws.write_string(2, 1, "12,5").unwrap();
+    ws.write_number(2, 1, 12.5).unwrap();
+    // No text cell shows the decimal separator: text 1.000 could be a thousand or one.
     ws.write_string(3, 0, "klachten").unwrap();
-    ws.write_string(3, 1, "1.23").unwrap();
+    ws.write_string(3, 1, "1.000").unwrap();
     ws.write_string(4, 0, "nieuwe_aanmeldingen").unwrap();
     ws.write_datetime_with_format(
         4,
@@ -494,7 +498,7 @@ async fn small_country(app: &TestApp) -> (Fixture, i64) {
     let c = app.create_org("Sociaal team C", "wmo", &["GM0363"]).await;
     let team_c = app.client_token("team", Some(c)).await;
     for (org, token, value, publication) in [
-        (f.org_a, &f.team_a, 120.5, "associatie"),
+        (f.org_a, &f.team_a, 120.5_f64, "associatie"),
         (f.org_b, &f.team_b, 80.25, "associatie"),
         (c, &team_c, 40.0, "openbaar"),
     ] {
@@ -505,7 +509,7 @@ async fn small_country(app: &TestApp) -> (Fixture, i64) {
                     Some(token),
                     &json!({"period": period, "publication": publication, "figures": [
                         {"indicator": "formatie_fte", "value": value * factor},
-                        {"indicator": "klachten", "value": (value * factor).round()}
+                        {"indicator": "klachten", "value": (value * factor as f64).round()}
                     ]}),
                 )
                 .await;
