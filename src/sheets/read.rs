@@ -56,18 +56,18 @@ fn file_issue(code: &str, message: impl Into<String>) -> FieldIssue {
 
 /// Check the archive's directory. `Ok(calculated)`: whether formula values were saved by a
 /// program that calculated them (no `fullCalcOnLoad`).
-pub fn guard(bytes: &[u8], limits: &Limits) -> Result<bool, FieldIssue> {
+pub fn guard(bytes: &[u8], limits: &Limits) -> Result<bool, Box<FieldIssue>> {
     let not_xlsx = |e: &dyn std::fmt::Display| {
-        file_issue(
+        Box::new(file_issue(
             "invalid_xlsx",
             format!(
                 "geen leesbare .xlsx-werkmap / not a readable .xlsx workbook (save as \"Excel-werkmap\"): {e}"
             ),
-        )
+        ))
     };
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
     if zip.len() > limits.entries {
-        return Err(file_issue(
+        return Err(Box::new(file_issue(
             "xlsx_too_large",
             format!(
                 "de werkmap heeft {} onderdelen, ten hoogste {} / the workbook has more than {} parts",
@@ -75,7 +75,7 @@ pub fn guard(bytes: &[u8], limits: &Limits) -> Result<bool, FieldIssue> {
                 limits.entries,
                 limits.entries
             ),
-        ));
+        )));
     }
     let mut total: u64 = 0;
     for i in 0..zip.len() {
@@ -83,7 +83,7 @@ pub fn guard(bytes: &[u8], limits: &Limits) -> Result<bool, FieldIssue> {
         total = total.saturating_add(entry.size());
     }
     if total > limits.unzipped_bytes {
-        return Err(file_issue(
+        return Err(Box::new(file_issue(
             "xlsx_too_large",
             format!(
                 "de werkmap is uitgepakt {} MiB, ten hoogste {} MiB / the workbook unzips to more than {} MiB",
@@ -91,7 +91,7 @@ pub fn guard(bytes: &[u8], limits: &Limits) -> Result<bool, FieldIssue> {
                 limits.unzipped_bytes / (1024 * 1024),
                 limits.unzipped_bytes / (1024 * 1024)
             ),
-        ));
+        )));
     }
     let mut calculated = true;
     if let Ok(mut part) = zip.by_name("xl/workbook.xml") {
@@ -186,7 +186,7 @@ pub fn from_xlsx_with(
     };
     let calculated = match guard(bytes, limits) {
         Ok(c) => c,
-        Err(issue) => return fail(issue),
+        Err(issue) => return fail(*issue),
     };
     let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
         Ok(b) => b,

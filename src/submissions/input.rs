@@ -412,6 +412,9 @@ fn figure_from(i: usize, item: &Value, issues: &mut Issues) -> Option<RawFigure>
 /// whole document as a tree, and no further than [`MAX_FIGURES`] figures. Memory stays
 /// proportional to the figures kept, not to the body or its errors. `Err` with the one problem
 /// that stops reading: not JSON (with its line and column), or too many figures.
+// A `FieldIssue` is large (it can name a sheet and a cell), but this error path is taken once
+// per request at most.
+#[allow(clippy::result_large_err)]
 pub fn from_json_bytes(body: &[u8]) -> Result<RawSubmission, FieldIssue> {
     use serde::de::{
         DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,

@@ -509,7 +509,7 @@ async fn small_country(app: &TestApp) -> (Fixture, i64) {
                     Some(token),
                     &json!({"period": period, "publication": publication, "figures": [
                         {"indicator": "formatie_fte", "value": value * factor},
-                        {"indicator": "klachten", "value": (value * factor as f64).round()}
+                        {"indicator": "klachten", "value": (value * factor).round()}
                     ]}),
                 )
                 .await;
