@@ -11,8 +11,10 @@
 //!    denominator, counting moment, unit, kind, direction, how it pools across organisations and
 //!    across periods, additivity, reference, source and catalogue version.
 //! 3. **Toelichting** (legend): the source (basisset, the request's path and query), the data
-//!    version the view was computed at, the time of export, the meaning of the `row` column, and
-//!    the suppression legend: every `confStatus` code and every reason, in Dutch and English.
+//!    version (read right after the view was computed or taken from the cache, which only holds
+//!    views of the current version: a submission landing in between would show as a higher
+//!    version than the view's), the time of export, the meaning of the `row` column, and the
+//!    suppression legend: every `confStatus` code and every reason, in Dutch and English.
 
 use rust_xlsxwriter::{Color, Format, FormatPattern, Workbook, Worksheet, XlsxError};
 
