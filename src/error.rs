@@ -17,18 +17,26 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 pub struct FieldIssue {
     /// Where the problem is: a JSON pointer into the request (`/figures/3/numerator`), a query
-    /// parameter name, or for CSV uploads `row N, column NAME`.
+    /// parameter name, for CSV uploads `row N, column NAME`, for spreadsheet uploads
+    /// `sheet S, row N, column NAME`.
     pub field: String,
     /// Stable code, e.g. `unknown_indicator`, `numerator_exceeds_denominator`.
     pub code: String,
     /// Readable explanation (Dutch and English where it helps).
     pub message: String,
-    /// CSV uploads: 1-based line number in the file (the header is line 1).
+    /// CSV uploads: 1-based line number in the file (the header is line 1); spreadsheet
+    /// uploads: the row number the spreadsheet shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row: Option<u64>,
-    /// CSV uploads: the column name as written in the header.
+    /// CSV and spreadsheet uploads: the column name as written in the header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
+    /// Spreadsheet uploads: the worksheet's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Spreadsheet uploads: the cell reference, e.g. `C5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
 }
 
 impl FieldIssue {
@@ -39,6 +47,8 @@ impl FieldIssue {
             message: message.into(),
             row: None,
             column: None,
+            sheet: None,
+            cell: None,
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod paging;
 pub mod period;
 pub mod registry;
 pub mod server;
+pub mod sheets;
 pub mod submissions;
 pub mod transport;
 pub mod views;

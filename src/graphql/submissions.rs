@@ -153,7 +153,9 @@ impl SubmissionMutation {
         run_post(ctx, organisation_id, input.into_raw(), opts).await
     }
 
-    /// Post figures as CSV text (same columns as the REST upload).
+    /// Post figures as CSV text (same columns and number rules as the REST upload: a semicolon
+    /// file uses the decimal comma, ambiguous numbers are refused at their row and column).
+    /// Excel workbooks (`.xlsx`), templates and workbook exports are REST only.
     #[allow(clippy::too_many_arguments)]
     async fn post_submission_csv(
         &self,

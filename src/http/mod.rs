@@ -10,6 +10,7 @@ pub mod docs;
 pub mod health;
 pub mod openapi;
 pub mod registry;
+pub mod sheets;
 pub mod strict;
 pub mod submissions;
 pub mod views;
@@ -176,6 +177,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: &crate::config::LimitArgs) {
                 .service(
                     resource("/views/municipalities", "GET, HEAD")
                         .route(get().to(views::municipalities)),
+                )
+                .service(
+                    resource("/templates/{teamType}.xlsx", "GET, HEAD")
+                        .route(get().to(sheets::template_xlsx)),
+                )
+                .service(
+                    resource("/templates/{teamType}.csv", "GET, HEAD")
+                        .route(get().to(sheets::template_csv)),
                 ),
         );
 }

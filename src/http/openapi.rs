@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use utoipa::Modify;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 
-use crate::http::{audit, auth, catalogue, health, registry, submissions, views};
+use crate::http::{audit, auth, catalogue, health, registry, sheets, submissions, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -56,6 +56,8 @@ use crate::http::{audit, auth, catalogue, health, registry, submissions, views};
         views::benchmark,
         views::completeness,
         views::municipalities,
+        sheets::template_xlsx,
+        sheets::template_csv,
     ),
     modifiers(&SecurityAddon, &StandardResponses),
     tags(
@@ -68,6 +70,7 @@ use crate::http::{audit, auth, catalogue, health, registry, submissions, views};
         (name = "audit", description = "Audit log of registry and access changes (admin, Associatie)"),
         (name = "submissions", description = "Posting figures, revisions, review workflow"),
         (name = "views", description = "Cross-municipal views (public where the figures allow)"),
+        (name = "templates", description = "Spreadsheet templates to fill in, per team type (public)"),
     )
 )]
 pub struct ApiDoc;

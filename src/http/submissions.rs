@@ -22,11 +22,11 @@ pub struct PostQuery {
     dry_run: Option<bool>,
     /// Submit the new revision for review at once (otherwise it is a draft).
     submit: Option<bool>,
-    /// CSV uploads: the period (or a `period` column).
+    /// CSV and .xlsx uploads: the period (or a `period` column).
     period: Option<String>,
-    /// CSV uploads: `associatie` (default) or `openbaar`.
+    /// CSV and .xlsx uploads: `associatie` (default) or `openbaar`.
     publication: Option<String>,
-    /// CSV uploads: catalogue version (default: current).
+    /// CSV and .xlsx uploads: catalogue version (default: current).
     catalogue_version: Option<String>,
 }
 
@@ -42,19 +42,27 @@ fn content_type(req: &HttpRequest) -> String {
         .to_ascii_lowercase()
 }
 
-/// Post a submission: JSON (`application/json`) or a CSV export (`text/csv`).
+/// Post a submission: JSON (`application/json`), a CSV export (`text/csv`) or an Excel
+/// workbook (`.xlsx`).
 ///
 /// CSV: one row per figure; columns `indicator, municipality, value, numerator, denominator,
 /// respondents, cases, note` (Dutch: `indicator, gemeente, waarde, teller, noemer,
-/// respondenten, aantal, toelichting`); comma, semicolon or tab separated; decimal comma or
-/// point; UTF-8 with or without BOM. The period comes from `?period=` or a `period` column.
+/// respondenten, aantal, toelichting`); comma, semicolon or tab separated; UTF-8 with or
+/// without BOM. Numbers are read per file: a semicolon file (Excel NL) uses the decimal comma
+/// and dots group thousands (`1.000` = 1000); an ambiguous number is refused at its row and
+/// column. The period comes from `?period=` or a `period` column.
+///
+/// `.xlsx`: the same layout on the sheet `cijfers`/`figures` or the first sheet; errors name
+/// sheet, row, column and cell. Template guidance columns are ignored; rows with only an
+/// indicator are skipped (warning `rows_skipped`).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/submissions", operation_id = "postSubmission", tag = "submissions",
     security(("oauth2" = [])),
     params(("id" = i64, Path, description = "Organisation id"), PostQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first result")),
     request_body(content(
         (SubmissionInput = "application/json"),
-        (String = "text/csv", example = "indicator;gemeente;waarde;teller;noemer;respondenten\nklachten;;12;;;\naandeel_zelfmelders;;;120;400;\ncev_helpend;;74,5;;;1939\n"))),
+        (String = "text/csv", example = "indicator;gemeente;waarde;teller;noemer;respondenten\nklachten;;12;;;\naandeel_zelfmelders;;;120;400;\ncev_helpend;;74,5;;;1939\n"),
+        (crate::http::sheets::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 201, description = "A new revision was stored", body = PostOutcome),
         (status = 200, description = "Dry run, or a replay of an earlier post with the same Idempotency-Key", body = PostOutcome),
@@ -77,12 +85,16 @@ pub async fn post(
     caller.require_write_org(organisation_id)?;
     let ctype = content_type(&req);
     let body = crate::transport::read_body(payload, state.config.limits.max_body_bytes).await?;
-    if !matches!(
-        ctype.as_str(),
-        "application/json" | "text/csv" | "application/csv" | "text/plain"
-    ) {
+    let xlsx = ctype == crate::sheets::XLSX;
+    if !xlsx
+        && !matches!(
+            ctype.as_str(),
+            "application/json" | "text/csv" | "application/csv" | "text/plain"
+        )
+    {
         return Err(AppError::UnsupportedMediaType(format!(
-            "Content-Type {ctype:?}: send application/json or text/csv"
+            "Content-Type {ctype:?}: send application/json, text/csv or {}",
+            crate::sheets::XLSX
         )));
     }
     // Reading a body of megabytes takes a while: on the blocking pool, not on a worker.
@@ -98,7 +110,11 @@ pub async fn post(
             input::from_json_bytes(&parse_body)
                 .map_err(|issue| AppError::Validation(vec![issue].into()))
         } else {
-            let mut raw = input::from_csv(&parse_body, period);
+            let mut raw = if xlsx {
+                crate::sheets::read::from_xlsx(&parse_body, period)
+            } else {
+                input::from_csv(&parse_body, period)
+            };
             raw.publication = publication;
             raw.catalogue_version = version;
             Ok(raw)

@@ -105,14 +105,18 @@ pub struct AggregateParams {
     group_by: Option<String>,
     /// Catalogue version (default current).
     version: Option<String>,
-    /// `csv` for CSV (same as Accept: text/csv).
+    /// `csv` for CSV (same as Accept: text/csv), `xlsx` for an Excel workbook (same as Accept:
+    /// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), `json` (default).
     format: Option<String>,
+    /// CSV dialect: `default` (comma, decimal point) or `excel-nl` (semicolon, decimal comma,
+    /// BOM, CRLF); given alone it means CSV.
+    dialect: Option<String>,
 }
 
 /// Aggregate of one indicator for a period or span, grouped and filtered.
 #[utoipa::path(get, path = "/api/v1/views/aggregate", operation_id = "getAggregateView", tag = "views",
     params(AggregateParams, FilterParams),
-    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((AggregateView = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "The view: JSON, CSV (Accept: text/csv or format=csv, dialect=excel-nl) or an .xlsx workbook (format=xlsx)", content((AggregateView = "application/json"), (String = "text/csv"), (crate::http::sheets::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "A grouping, period or span not published to this caller (GROUPING_NOT_PUBLISHED, PERIOD_NOT_PUBLISHED, SPAN_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -137,6 +141,17 @@ pub async fn aggregate(
             views::aggregate::aggregate_view(conn, &ViewContext::new(&s, &caller), &query)
         })
         .await?;
+    if let Some(res) = crate::http::sheets::export_view(
+        &state,
+        &req,
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        &*view,
+    )
+    .await?
+    {
+        return Ok(res);
+    }
     Ok(respond(
         &req,
         q.format.as_deref(),
@@ -161,13 +176,16 @@ pub struct TrendParams {
     /// Only organisations with a value in every year.
     balanced: Option<bool>,
     version: Option<String>,
+    /// `json` (default), `csv` or `xlsx` (or the Accept header).
     format: Option<String>,
+    /// CSV dialect: `default` or `excel-nl`; given alone it means CSV.
+    dialect: Option<String>,
 }
 
 /// Yearly series per group, indexed to a base year.
 #[utoipa::path(get, path = "/api/v1/views/trend", operation_id = "getTrendView", tag = "views",
     params(TrendParams, FilterParams),
-    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((TrendView = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "The view: JSON, CSV (Accept: text/csv or format=csv, dialect=excel-nl) or an .xlsx workbook (format=xlsx)", content((TrendView = "application/json"), (String = "text/csv"), (crate::http::sheets::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "A grouping or balanced panel not published to this caller (GROUPING_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -193,6 +211,17 @@ pub async fn trend(
         .db
         .run(move |conn| views::trend::trend_view(conn, &ViewContext::new(&s, &caller), &query))
         .await?;
+    if let Some(res) = crate::http::sheets::export_view(
+        &state,
+        &req,
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        &*view,
+    )
+    .await?
+    {
+        return Ok(res);
+    }
     Ok(respond(
         &req,
         q.format.as_deref(),
@@ -212,13 +241,16 @@ pub struct BenchmarkParams {
     /// Peer dimensions, comma-separated (default teamType,sizeClass).
     peers: Option<String>,
     version: Option<String>,
+    /// `json` (default), `csv` or `xlsx` (or the Accept header).
     format: Option<String>,
+    /// CSV dialect: `default` or `excel-nl`; given alone it means CSV.
+    dialect: Option<String>,
 }
 
 /// One organisation against its peers and the country.
 #[utoipa::path(get, path = "/api/v1/views/benchmark", operation_id = "getBenchmarkView", tag = "views",
     params(BenchmarkParams),
-    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((BenchmarkView = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "The view: JSON, CSV (Accept: text/csv or format=csv, dialect=excel-nl) or an .xlsx workbook (format=xlsx)", content((BenchmarkView = "application/json"), (String = "text/csv"), (crate::http::sheets::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "Peers or a period not published to this caller (GROUPING_NOT_PUBLISHED, PERIOD_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation, or no figure of it the caller may see (the same answer for both)", body = Problem, content_type = "application/problem+json"),
@@ -247,6 +279,17 @@ pub async fn benchmark(
             views::benchmark::benchmark_view(conn, &ViewContext::new(&s, &caller), &query)
         })
         .await?;
+    if let Some(res) = crate::http::sheets::export_view(
+        &state,
+        &req,
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        &*view,
+    )
+    .await?
+    {
+        return Ok(res);
+    }
     Ok(respond(
         &req,
         q.format.as_deref(),
@@ -263,13 +306,16 @@ pub struct CompletenessParams {
     #[param(value_type = Option<TeamType>)]
     team_type: Option<String>,
     version: Option<String>,
+    /// `json` (default), `csv` or `xlsx` (or the Accept header).
     format: Option<String>,
+    /// CSV dialect: `default` or `excel-nl`; given alone it means CSV.
+    dialect: Option<String>,
 }
 
 /// Which organisations reported which indicators in a period.
 #[utoipa::path(get, path = "/api/v1/views/completeness", operation_id = "getCompletenessView", tag = "views",
     params(CompletenessParams),
-    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((CompletenessView = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "The view: JSON, CSV (Accept: text/csv or format=csv, dialect=excel-nl) or an .xlsx workbook (format=xlsx)", content((CompletenessView = "application/json"), (String = "text/csv"), (crate::http::sheets::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn completeness(
@@ -291,6 +337,17 @@ pub async fn completeness(
             views::completeness::completeness_view(conn, &ViewContext::new(&s, &caller), &query)
         })
         .await?;
+    if let Some(res) = crate::http::sheets::export_view(
+        &state,
+        &req,
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        &*view,
+    )
+    .await?
+    {
+        return Ok(res);
+    }
     Ok(respond(
         &req,
         q.format.as_deref(),
@@ -308,13 +365,16 @@ pub struct MunicipalityParams {
     from: Option<String>,
     to: Option<String>,
     version: Option<String>,
+    /// `json` (default), `csv` or `xlsx` (or the Accept header).
     format: Option<String>,
+    /// CSV dialect: `default` or `excel-nl`; given alone it means CSV.
+    dialect: Option<String>,
 }
 
 /// The value per CBS municipality code, for maps.
 #[utoipa::path(get, path = "/api/v1/views/municipalities", operation_id = "getMunicipalityView", tag = "views",
     params(MunicipalityParams),
-    responses((status = 200, description = "The view (JSON, or CSV with Accept: text/csv)", content((MunicipalityView = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "The view: JSON, CSV (Accept: text/csv or format=csv, dialect=excel-nl) or an .xlsx workbook (format=xlsx)", content((MunicipalityView = "application/json"), (String = "text/csv"), (crate::http::sheets::XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "A period not published to this caller (PERIOD_NOT_PUBLISHED)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -336,6 +396,17 @@ pub async fn municipalities(
             views::municipalities::municipality_view(conn, &ViewContext::new(&s, &caller), &query)
         })
         .await?;
+    if let Some(res) = crate::http::sheets::export_view(
+        &state,
+        &req,
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        &*view,
+    )
+    .await?
+    {
+        return Ok(res);
+    }
     Ok(respond(
         &req,
         q.format.as_deref(),

@@ -13,6 +13,7 @@ use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::app::AppState;
 use crate::error::AppError;
+pub use crate::transport::redacted_target;
 use crate::transport::{self, get, resource};
 use crate::{graphql, http};
 
@@ -97,7 +98,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
-            http.target = %redacted_target(request.uri()),
+            http.target = %transport::redacted_target(request.uri()),
             http.client_ip = %request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
@@ -113,37 +114,6 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     ) {
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
-}
-
-/// Path and query for logs, with the values of secret-looking parameters replaced.
-pub fn redacted_target(uri: &actix_web::http::Uri) -> String {
-    const SECRET: [&str; 9] = [
-        "access_token",
-        "token",
-        "client_secret",
-        "secret",
-        "password",
-        "refresh_token",
-        "id_token",
-        "code",
-        "api_key",
-    ];
-    let Some(query) = uri.query() else {
-        return uri.path().to_owned();
-    };
-    let parts: Vec<String> = query
-        .split('&')
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let key = k.to_ascii_lowercase();
-            if SECRET.contains(&key.as_str()) && !v.is_empty() {
-                format!("{k}=REDACTED")
-            } else {
-                pair.to_owned()
-            }
-        })
-        .collect();
-    format!("{}?{}", uri.path(), parts.join("&"))
 }
 
 /// A NUL character in the path or a query parameter: the 400 that names it.

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{FieldIssue, Issues};
+use crate::submissions::numbers;
 
 /// The most figures one submission may hold (checked while reading, before validation).
 pub const MAX_FIGURES: usize = 100_000;
@@ -30,11 +31,28 @@ pub const FIELDS: [&str; 8] = [
 pub enum Loc {
     /// Index in the JSON `figures` array.
     Json(usize),
-    /// CSV line (the header is line 1) and the header names used for each field.
-    Csv {
+    /// A row of a CSV file (line number; the header is line 1) or of a worksheet (its row
+    /// number as the spreadsheet shows it), with the header's column for each field.
+    Row {
+        /// The worksheet (spreadsheets only).
+        sheet: Option<Arc<str>>,
         row: u64,
-        columns: Arc<HashMap<&'static str, String>>,
+        columns: Arc<Columns>,
     },
+}
+
+/// `C` for the third column (0-based 2), `AA` for the 27th: as a spreadsheet names columns.
+pub fn column_letters(mut col: u32) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 impl Loc {
@@ -42,19 +60,44 @@ impl Loc {
     pub fn issue(&self, field: &str, code: &str, message: impl Into<String>) -> FieldIssue {
         match self {
             Loc::Json(i) => FieldIssue::new(format!("/figures/{i}/{field}"), code, message),
-            Loc::Csv { row, columns } => {
-                let column = columns
-                    .get(field)
-                    .cloned()
-                    .unwrap_or_else(|| field.to_owned());
-                FieldIssue {
-                    field: format!("row {row}, column {column}"),
-                    code: code.to_owned(),
-                    message: message.into(),
-                    row: Some(*row),
-                    column: Some(column),
-                }
-            }
+            Loc::Row { columns, .. } => match columns.get(field) {
+                Some((name, col)) => self.at_column(name, *col, code, message),
+                None => self.at_column_named(field, None, code, message),
+            },
+        }
+    }
+
+    /// A problem in a column given by its header name and 0-based index.
+    pub fn at_column(
+        &self,
+        name: &str,
+        col: u32,
+        code: &str,
+        message: impl Into<String>,
+    ) -> FieldIssue {
+        self.at_column_named(name, Some(col), code, message)
+    }
+
+    fn at_column_named(
+        &self,
+        name: &str,
+        col: Option<u32>,
+        code: &str,
+        message: impl Into<String>,
+    ) -> FieldIssue {
+        match self {
+            Loc::Json(i) => FieldIssue::new(format!("/figures/{i}/{name}"), code, message),
+            Loc::Row { sheet, row, .. } => FieldIssue {
+                field: format!("{}, column {name}", self.describe()),
+                row: Some(*row),
+                column: Some(name.to_owned()),
+                sheet: sheet.as_deref().map(str::to_owned),
+                cell: sheet
+                    .as_ref()
+                    .and(col)
+                    .map(|c| format!("{}{row}", column_letters(c))),
+                ..FieldIssue::new("", code, message)
+            },
         }
     }
 
@@ -62,12 +105,10 @@ impl Loc {
     pub fn whole(&self, code: &str, message: impl Into<String>) -> FieldIssue {
         match self {
             Loc::Json(i) => FieldIssue::new(format!("/figures/{i}"), code, message),
-            Loc::Csv { row, .. } => FieldIssue {
-                field: format!("row {row}"),
-                code: code.to_owned(),
-                message: message.into(),
+            Loc::Row { sheet, row, .. } => FieldIssue {
                 row: Some(*row),
-                column: None,
+                sheet: sheet.as_deref().map(str::to_owned),
+                ..FieldIssue::new(self.describe(), code, message)
             },
         }
     }
@@ -75,7 +116,23 @@ impl Loc {
     pub fn describe(&self) -> String {
         match self {
             Loc::Json(i) => format!("/figures/{i}"),
-            Loc::Csv { row, .. } => format!("row {row}"),
+            Loc::Row {
+                sheet: Some(s),
+                row,
+                ..
+            } => format!("sheet {s}, row {row}"),
+            Loc::Row { row, .. } => format!("row {row}"),
+        }
+    }
+
+    /// Where a field of this figure is, in words (`row 5, column waarde`).
+    pub fn describe_field(&self, field: &str) -> String {
+        match self {
+            Loc::Json(i) => format!("/figures/{i}/{field}"),
+            Loc::Row { columns, .. } => {
+                let name = columns.get(field).map(|c| c.0.as_str()).unwrap_or(field);
+                format!("{}, column {name}", self.describe())
+            }
         }
     }
 }
@@ -102,6 +159,8 @@ pub struct RawSubmission {
     pub catalogue_version: Option<String>,
     pub figures: Vec<RawFigure>,
     pub issues: Issues,
+    /// Warnings found while reading (they do not block), e.g. `rows_skipped`.
+    pub warnings: Vec<FieldIssue>,
     /// Where the period came from, for error locations (`/period` or `period`).
     pub period_field: String,
 }
@@ -172,6 +231,7 @@ impl SubmissionInput {
                 })
                 .collect(),
             issues: Issues::new(),
+            warnings: Vec::new(),
             period_field: "/period".to_owned(),
         }
     }
@@ -207,10 +267,10 @@ fn opt_number(v: Option<&Value>, field: String, issues: &mut Issues) -> Option<f
                 None
             }
         },
-        Some(Value::String(s)) => match parse_number(s) {
+        Some(Value::String(s)) => match numbers::parse(s, numbers::Decimal::Undecided) {
             Ok(f) => Some(f),
-            Err(code) => {
-                issues.push(FieldIssue::new(field, code, number_message(code)));
+            Err(e) => {
+                issues.push(FieldIssue::new(field, e.code, e.message));
                 None
             }
         },
@@ -229,42 +289,17 @@ pub fn number_message(code: &str) -> &'static str {
     match code {
         "not_finite" => "getal moet eindig zijn / the number must be finite (no NaN or infinity)",
         "ambiguous_number" => {
-            "gebruik geen scheidingstekens voor duizendtallen / do not use thousands separators"
+            "dubbelzinnig getal: laat scheidingstekens voor duizendtallen weg / ambiguous \
+             number: leave thousands separators out"
         }
         _ => "verwacht een getal / expected a number",
     }
 }
 
-/// A number as written by people and spreadsheets: optional sign, one decimal separator
-/// (`,` or `.`), optional trailing `%`, surrounding spaces. No thousands separators.
+/// A number written as text on its own, without a file to decide the decimal separator (a
+/// JSON string): see [`numbers`] (an undecided file). `Err` holds the code.
 pub fn parse_number(raw: &str) -> Result<f64, &'static str> {
-    let s = raw.trim().trim_end_matches('%').trim();
-    if s.is_empty() {
-        return Err("not_a_number");
-    }
-    let lower = s.to_ascii_lowercase();
-    if lower.contains("nan") || lower.contains("inf") {
-        return Err("not_finite");
-    }
-    let commas = s.matches(',').count();
-    let dots = s.matches('.').count();
-    if commas + dots > 1 {
-        return Err("ambiguous_number");
-    }
-    let normal = s.replace(',', ".");
-    let ok = normal
-        .trim_start_matches(['-', '+'])
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '.')
-        && normal.chars().any(|c| c.is_ascii_digit());
-    if !ok {
-        return Err("not_a_number");
-    }
-    match normal.parse::<f64>() {
-        Ok(f) if f.is_finite() => Ok(f),
-        Ok(_) => Err("not_finite"),
-        Err(_) => Err("not_a_number"),
-    }
+    numbers::parse(raw, numbers::Decimal::Undecided).map_err(|e| e.code)
 }
 
 /// Read a JSON body, collecting every type problem with its JSON pointer.
@@ -379,6 +414,9 @@ fn figure_from(i: usize, item: &Value, issues: &mut Issues) -> Option<RawFigure>
 /// whole document as a tree, and no further than [`MAX_FIGURES`] figures. Memory stays
 /// proportional to the figures kept, not to the body or its errors. `Err` with the one problem
 /// that stops reading: not JSON (with its line and column), or too many figures.
+// A `FieldIssue` is large (it can name a sheet and a cell), but this error path is taken once
+// per request at most.
+#[allow(clippy::result_large_err)]
 pub fn from_json_bytes(body: &[u8]) -> Result<RawSubmission, FieldIssue> {
     use serde::de::{
         DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
@@ -536,9 +574,9 @@ fn json_issue(e: &serde_json::Error) -> FieldIssue {
     )
 }
 
-/// Column names accepted in CSV headers (case-insensitive), Dutch and English.
+/// Column names accepted in CSV and spreadsheet headers (case-insensitive), Dutch and English.
 fn column_for(header: &str) -> Option<&'static str> {
-    let h = header.trim().to_lowercase().replace([' ', '-'], "_");
+    let h = normal_header(header);
     Some(match h.as_str() {
         "indicator" | "indicatorcode" | "indicator_code" | "code" => "indicator",
         "municipality" | "municipality_code" | "gemeente" | "gemeentecode" => "municipality",
@@ -553,15 +591,402 @@ fn column_for(header: &str) -> Option<&'static str> {
     })
 }
 
+fn normal_header(header: &str) -> String {
+    header.trim().to_lowercase().replace([' ', '-'], "_")
+}
+
+/// Guidance columns of the templates (`GET /api/v1/templates/{teamType}.xlsx|.csv`), Dutch and
+/// English: an upload ignores them, so a filled-in template posts as it is. Any other unknown
+/// column is refused (`unknown_column`), so a misspelt value column is never silently dropped.
+pub const GUIDANCE_COLUMNS: [(&str, &str); 6] = [
+    ("omschrijving", "label"),
+    ("eenheid", "unit"),
+    ("soort", "kind"),
+    ("invullen", "fill_in"),
+    ("perioden", "period_types"),
+    ("definitie", "definition"),
+];
+
+fn is_guidance(header: &str) -> bool {
+    let h = normal_header(header);
+    GUIDANCE_COLUMNS.iter().any(|(nl, en)| h == *nl || h == *en)
+}
+
+/// The fields that make a row a figure: a row with an indicator but none of these is an
+/// unfilled template row, skipped (and named in the warning `rows_skipped`).
+const FIGURE_FIELDS: [&str; 7] = [
+    "municipality",
+    "value",
+    "numerator",
+    "denominator",
+    "respondents",
+    "cases",
+    "note",
+];
+
+/// Per figure field of a file: the column name as its header writes it, and its 0-based index.
+pub type Columns = HashMap<&'static str, (String, u32)>;
+
+/// A cell of an uploaded file as it was read.
+#[derive(Debug, Clone, Copy)]
+pub enum FileCell<'a> {
+    /// Text (every CSV cell; text cells of a worksheet).
+    Text(&'a str),
+    /// A cell a spreadsheet stores as a number: no locale involved.
+    Number(f64),
+    /// A cell that cannot be a figure's field (a date, an error value, an uncalculated
+    /// formula): its code and message, reported at the cell if its column is a figure field.
+    Refused(&'static str, &'a str),
+}
+
+/// A number cell whose reading waits for the file's decimal separator.
+struct Pending {
+    figure: usize,
+    field: &'static str,
+    raw: String,
+}
+
+/// Reads the rows of a CSV file or worksheet into a [`RawSubmission`]: the header, then one
+/// figure per row; numbers per file ([`numbers`]), every problem at its row and column.
+pub struct RowReader {
+    raw: RawSubmission,
+    sheet: Option<Arc<str>>,
+    index: HashMap<u32, &'static str>,
+    columns: Arc<Columns>,
+    detector: numbers::Detector,
+    pending: Vec<Pending>,
+    period_param: Option<String>,
+    file_period: Option<(String, u64)>,
+    skipped: Vec<u64>,
+    stopped: bool,
+}
+
+impl RowReader {
+    /// `sheet`: the worksheet's name (spreadsheets); `decimal`: the separator when the file's
+    /// format decides it (a `;` CSV: decimal comma).
+    pub fn new(
+        period_param: Option<String>,
+        sheet: Option<&str>,
+        decimal: Option<numbers::Decimal>,
+    ) -> Self {
+        RowReader {
+            raw: RawSubmission {
+                period: period_param.clone(),
+                period_field: "period".to_owned(),
+                ..Default::default()
+            },
+            sheet: sheet.map(Arc::from),
+            index: HashMap::new(),
+            columns: Arc::new(Columns::new()),
+            detector: numbers::Detector::new(decimal),
+            pending: Vec::new(),
+            period_param,
+            file_period: None,
+            skipped: Vec::new(),
+            stopped: false,
+        }
+    }
+
+    /// Where a row is.
+    pub fn loc(&self, row: u64) -> Loc {
+        Loc::Row {
+            sheet: self.sheet.clone(),
+            row,
+            columns: self.columns.clone(),
+        }
+    }
+
+    /// A problem with the file as a whole (or a row of it without a column).
+    pub fn push(&mut self, issue: FieldIssue) {
+        self.raw.issues.push(issue);
+    }
+
+    /// Read the header row (`row` is its number). `false` when the file cannot be read on
+    /// (no indicator column): the problems are in the result.
+    pub fn header<'a>(
+        &mut self,
+        row: u64,
+        cells: impl IntoIterator<Item = (u32, &'a str)>,
+    ) -> bool {
+        let mut columns = Columns::new();
+        for (col, h) in cells {
+            let at = |code: &str, message: String| {
+                Loc::Row {
+                    sheet: self.sheet.clone(),
+                    row,
+                    columns: Arc::new(Columns::new()),
+                }
+                .at_column(h.trim(), col, code, message)
+            };
+            match column_for(h) {
+                Some(field) if columns.contains_key(field) => {
+                    let issue = at(
+                        "duplicate_column",
+                        format!("kolom {field} komt twee keer voor / column appears twice"),
+                    );
+                    self.raw.issues.push(issue);
+                }
+                Some(field) => {
+                    columns.insert(field, (h.trim().to_owned(), col));
+                    self.index.insert(col, field);
+                }
+                None if h.trim().is_empty() || is_guidance(h) => {}
+                None => {
+                    let issue = at(
+                        "unknown_column",
+                        format!(
+                            "onbekende kolom / unknown column; use: {} (or Dutch: indicator, \
+                             gemeente, waarde, teller, noemer, respondenten, aantal, toelichting); \
+                             ignored: {}",
+                            FIELDS.join(", "),
+                            GUIDANCE_COLUMNS
+                                .iter()
+                                .map(|(nl, en)| format!("{nl}/{en}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                    self.raw.issues.push(issue);
+                }
+            }
+        }
+        self.columns = Arc::new(columns);
+        if !self.columns.contains_key("indicator") {
+            let loc = self.loc(row);
+            self.raw.issues.push(loc.whole(
+                "missing_column",
+                "de kolom indicator ontbreekt / the header needs an indicator column",
+            ));
+            return false;
+        }
+        true
+    }
+
+    /// Read one row below the header. `false` once the file holds more than [`MAX_FIGURES`]
+    /// figures: reading stops, and the result is that one problem.
+    pub fn row<'a>(
+        &mut self,
+        row: u64,
+        cells: impl IntoIterator<Item = (u32, FileCell<'a>)>,
+    ) -> bool {
+        if self.stopped {
+            return false;
+        }
+        let loc = self.loc(row);
+        let mut fig = RawFigure {
+            loc: loc.clone(),
+            indicator: None,
+            municipality: None,
+            value: None,
+            numerator: None,
+            denominator: None,
+            respondents: None,
+            cases: None,
+            note: None,
+        };
+        let mut any = false;
+        let mut figure_field = false;
+        let mut period: Option<String> = None;
+        let mut texts: Vec<(&'static str, String)> = Vec::new();
+        let figure = self.raw.figures.len();
+        for (col, cell) in cells {
+            let Some(&field) = self.index.get(&col) else {
+                continue;
+            };
+            if let FileCell::Text(t) = cell
+                && t.trim().is_empty()
+            {
+                continue;
+            }
+            any = true;
+            figure_field |= FIGURE_FIELDS.contains(&field);
+            let text = match cell {
+                FileCell::Text(t) => t.trim().to_owned(),
+                FileCell::Number(n) => format_number(n),
+                FileCell::Refused(code, message) => {
+                    self.raw.issues.push(loc.issue(field, code, message));
+                    continue;
+                }
+            };
+            match field {
+                "indicator" => fig.indicator = Some(text),
+                "municipality" => fig.municipality = Some(text),
+                "note" => fig.note = Some(text),
+                "period" => period = Some(text),
+                _ => match cell {
+                    FileCell::Number(n) => *slot(&mut fig, field) = Some(n),
+                    _ => texts.push((field, text)),
+                },
+            }
+        }
+        if !any {
+            return true;
+        }
+        if fig.indicator.is_some() && !figure_field {
+            self.skipped.push(row);
+            return true;
+        }
+        if self.raw.figures.len() >= MAX_FIGURES {
+            // Stop reading: the problems of the rows so far no longer matter.
+            self.raw.issues = Issues::new();
+            self.raw.issues.push(FieldIssue {
+                row: Some(row),
+                ..too_many_figures()
+            });
+            self.raw.figures.clear();
+            self.pending.clear();
+            self.stopped = true;
+            return false;
+        }
+        for (field, text) in texts {
+            if numbers::needs_convention(&text) {
+                self.detector.see(&text, || loc.describe_field(field));
+                self.pending.push(Pending {
+                    figure,
+                    field,
+                    raw: text,
+                });
+            } else {
+                match numbers::parse(&text, numbers::Decimal::Undecided) {
+                    Ok(v) => *slot(&mut fig, field) = Some(v),
+                    Err(e) => self.raw.issues.push(loc.issue(field, e.code, e.message)),
+                }
+            }
+        }
+        if let Some(p) = period {
+            match &self.file_period {
+                None => self.file_period = Some((p, row)),
+                Some((first, _)) if first.eq_ignore_ascii_case(&p) => {}
+                Some((first, first_row)) => {
+                    let issue = loc.issue(
+                        "period",
+                        "mixed_periods",
+                        format!(
+                            "één periode per bestand: rij {first_row} heeft {first} / one period \
+                             per upload"
+                        ),
+                    );
+                    self.raw.issues.push(issue);
+                }
+            }
+        }
+        self.raw.figures.push(fig);
+        true
+    }
+
+    /// The submission as read: numbers read by the file's decimal separator.
+    pub fn finish(mut self) -> RawSubmission {
+        if self.stopped {
+            return self.raw;
+        }
+        let decimal = self.detector.decimal();
+        let both = match self.detector.seen() {
+            (Some(c), Some(p)) if decimal == numbers::Decimal::Undecided => Some(format!(
+                " (decimale komma bij / decimal comma at {c}; decimale punt bij / decimal point \
+                 at {p})"
+            )),
+            _ => None,
+        };
+        for p in std::mem::take(&mut self.pending) {
+            let fig = &mut self.raw.figures[p.figure];
+            match numbers::parse(&p.raw, decimal) {
+                Ok(v) => *slot(fig, p.field) = Some(v),
+                Err(mut e) => {
+                    if let Some(b) = &both {
+                        e.message.push_str(b);
+                    }
+                    let issue = fig.loc.issue(p.field, e.code, e.message);
+                    self.raw.issues.push(issue);
+                }
+            }
+        }
+        if let Some((p, row)) = self.file_period.take() {
+            match &self.period_param {
+                Some(q) if !q.eq_ignore_ascii_case(&p) => {
+                    let issue = self.loc(row).issue(
+                        "period",
+                        "period_mismatch",
+                        format!("de periode in het bestand ({p}) verschilt van ?period={q}"),
+                    );
+                    self.raw.issues.push(issue);
+                }
+                Some(_) => {}
+                None => self.raw.period = Some(p),
+            }
+        }
+        if !self.skipped.is_empty() {
+            const SHOWN: usize = 50;
+            let mut list: Vec<String> = self
+                .skipped
+                .iter()
+                .take(SHOWN)
+                .map(u64::to_string)
+                .collect();
+            if self.skipped.len() > SHOWN {
+                list.push("…".to_owned());
+            }
+            let place = match &self.sheet {
+                Some(s) => format!("sheet {s}, rows"),
+                None => "rows".to_owned(),
+            };
+            self.raw.warnings.push(FieldIssue {
+                sheet: self.sheet.as_deref().map(str::to_owned),
+                ..FieldIssue::new(
+                    format!("{place} {}", list.join(", ")),
+                    "rows_skipped",
+                    format!(
+                        "{} rij(en) met alleen een indicator en geen cijfer overgeslagen (een \
+                         niet ingevulde sjabloonregel) / {} row(s) with an indicator but no \
+                         figure skipped (unfilled template rows)",
+                        self.skipped.len(),
+                        self.skipped.len()
+                    ),
+                )
+            });
+        }
+        self.raw
+    }
+}
+
+fn slot<'a>(fig: &'a mut RawFigure, field: &str) -> &'a mut Option<f64> {
+    match field {
+        "value" => &mut fig.value,
+        "numerator" => &mut fig.numerator,
+        "denominator" => &mut fig.denominator,
+        "respondents" => &mut fig.respondents,
+        _ => &mut fig.cases,
+    }
+}
+
+/// A number cell shown as text (a number where text belongs: a period `2023`).
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
 /// Read a CSV upload: comma, semicolon or tab separated (detected from the header), UTF-8 with
-/// or without BOM, decimal comma or point, one row per figure. `period` may come from a column
-/// (every row the same) instead of the query parameter.
+/// or without BOM, one row per figure; numbers by the file's decimal separator ([`numbers`]: a
+/// semicolon file uses the decimal comma). `period` may come from a column (every row the
+/// same) instead of the query parameter.
 pub fn from_csv(bytes: &[u8], period_param: Option<String>) -> RawSubmission {
     let mut raw = RawSubmission {
         period: period_param.clone(),
         period_field: "period".to_owned(),
         ..Default::default()
     };
+    if bytes.starts_with(b"PK\x03\x04") {
+        raw.issues.push(FieldIssue::new(
+            "file",
+            "not_csv",
+            "dit is een Excel-werkmap (.xlsx), geen CSV: stuur Content-Type \
+             application/vnd.openxmlformats-officedocument.spreadsheetml.sheet / this is an \
+             .xlsx workbook, not CSV",
+        ));
+        return raw;
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
@@ -572,12 +997,12 @@ pub fn from_csv(bytes: &[u8], period_param: Option<String>) -> RawSubmission {
                 .count()
                 + 1;
             raw.issues.push(FieldIssue {
-                field: format!("row {line}"),
-                code: "not_utf8".to_owned(),
-                message: "het bestand is geen UTF-8 / the file is not UTF-8 (save as CSV UTF-8)"
-                    .to_owned(),
                 row: Some(line as u64),
-                column: None,
+                ..FieldIssue::new(
+                    format!("row {line}"),
+                    "not_utf8",
+                    "het bestand is geen UTF-8 / the file is not UTF-8 (save as CSV UTF-8)",
+                )
             });
             return raw;
         }
@@ -600,57 +1025,12 @@ pub fn from_csv(bytes: &[u8], period_param: Option<String>) -> RawSubmission {
             return raw;
         }
     };
-    let header_issue = |column: &str, code: &str, message: String| FieldIssue {
-        field: format!("row 1, column {column}"),
-        code: code.to_owned(),
-        message,
-        row: Some(1),
-        column: Some(column.to_owned()),
-    };
-    let mut index: Vec<Option<&'static str>> = Vec::new();
-    let mut names: HashMap<&'static str, String> = HashMap::new();
-    for h in headers.iter() {
-        match column_for(h) {
-            Some(field) if names.contains_key(field) => {
-                raw.issues.push(header_issue(
-                    h,
-                    "duplicate_column",
-                    format!("kolom {field} komt twee keer voor / column appears twice"),
-                ));
-                index.push(None);
-            }
-            Some(field) => {
-                names.insert(field, h.trim().to_owned());
-                index.push(Some(field));
-            }
-            None if h.trim().is_empty() => index.push(None),
-            None => {
-                raw.issues.push(header_issue(
-                    h,
-                    "unknown_column",
-                    format!(
-                        "onbekende kolom / unknown column; use: {} (or Dutch: indicator, gemeente, \
-                         waarde, teller, noemer, respondenten, aantal, toelichting)",
-                        FIELDS.join(", ")
-                    ),
-                ));
-                index.push(None);
-            }
-        }
+    // Excel NL saves "CSV (puntkomma gescheiden)" because its decimal separator is the comma.
+    let decimal = (delimiter == b';').then_some(numbers::Decimal::Comma);
+    let mut rows = RowReader::new(period_param, None, decimal);
+    if !rows.header(1, headers.iter().enumerate().map(|(i, h)| (i as u32, h))) {
+        return rows.finish();
     }
-    if !names.contains_key("indicator") {
-        raw.issues.push(FieldIssue {
-            field: "row 1".to_owned(),
-            code: "missing_column".to_owned(),
-            message: "de kolom indicator ontbreekt / the header needs an indicator column"
-                .to_owned(),
-            row: Some(1),
-            column: None,
-        });
-        return raw;
-    }
-    let columns = Arc::new(names);
-    let mut csv_period: Option<(String, u64)> = None;
     // Line numbers as an editor shows them (blank lines counted), from byte offsets.
     let mut counted_to = 0usize;
     let mut line = 1u64;
@@ -674,12 +1054,9 @@ pub fn from_csv(bytes: &[u8], period_param: Option<String>) -> RawSubmission {
             Ok(r) => r,
             Err(e) => {
                 let row = e.position().map(|p| line_at(p.byte())).unwrap_or(0);
-                raw.issues.push(FieldIssue {
-                    field: format!("row {row}"),
-                    code: "invalid_csv".to_owned(),
-                    message: e.to_string(),
+                rows.push(FieldIssue {
                     row: Some(row),
-                    column: None,
+                    ..FieldIssue::new(format!("row {row}"), "invalid_csv", e.to_string())
                 });
                 continue;
             }
@@ -688,96 +1065,26 @@ pub fn from_csv(bytes: &[u8], period_param: Option<String>) -> RawSubmission {
             continue;
         }
         let row = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
-        if raw.figures.len() >= MAX_FIGURES {
-            // Stop reading: the problems of the rows so far no longer matter.
-            raw.issues = Issues::new();
-            raw.issues.push(FieldIssue {
-                row: Some(row),
-                ..too_many_figures()
-            });
-            raw.figures.clear();
-            return raw;
-        }
-        let loc = Loc::Csv {
-            row,
-            columns: columns.clone(),
-        };
         if record.len() > headers.len() {
-            raw.issues.push(loc.whole(
+            let issue = rows.loc(row).whole(
                 "too_many_cells",
                 format!(
                     "{} cellen, de kop heeft {} kolommen / more cells than header columns",
                     record.len(),
                     headers.len()
                 ),
-            ));
+            );
+            rows.push(issue);
         }
-        let mut fig = RawFigure {
-            loc: loc.clone(),
-            indicator: None,
-            municipality: None,
-            value: None,
-            numerator: None,
-            denominator: None,
-            respondents: None,
-            cases: None,
-            note: None,
-        };
-        for (i, cell) in record.iter().enumerate() {
-            let Some(Some(field)) = index.get(i) else {
-                continue;
-            };
-            if cell.is_empty() {
-                continue;
-            }
-            let mut number = |slot: &mut Option<f64>| match parse_number(cell) {
-                Ok(v) => *slot = Some(v),
-                Err(code) => raw
-                    .issues
-                    .push(loc.issue(field, code, number_message(code))),
-            };
-            match *field {
-                "indicator" => fig.indicator = Some(cell.to_owned()),
-                "municipality" => fig.municipality = Some(cell.to_owned()),
-                "note" => fig.note = Some(cell.to_owned()),
-                "value" => number(&mut fig.value),
-                "numerator" => number(&mut fig.numerator),
-                "denominator" => number(&mut fig.denominator),
-                "respondents" => number(&mut fig.respondents),
-                "cases" => number(&mut fig.cases),
-                "period" => match &csv_period {
-                    None => csv_period = Some((cell.to_owned(), row)),
-                    Some((p, _)) if p.eq_ignore_ascii_case(cell) => {}
-                    Some((p, first)) => raw.issues.push(loc.issue(
-                        "period",
-                        "mixed_periods",
-                        format!(
-                            "één periode per bestand: rij {first} heeft {p} / one period per upload"
-                        ),
-                    )),
-                },
-                _ => {}
-            }
-        }
-        raw.figures.push(fig);
-    }
-    if let Some((p, row)) = csv_period {
-        match &period_param {
-            Some(q) if !q.eq_ignore_ascii_case(&p) => raw.issues.push(FieldIssue {
-                field: format!(
-                    "row {row}, column {}",
-                    columns.get("period").cloned().unwrap_or_default()
-                ),
-                code: "period_mismatch".to_owned(),
-                message: format!("de periode in het bestand ({p}) verschilt van ?period={q}"),
-                row: Some(row),
-                column: columns.get("period").cloned(),
-            }),
-            Some(_) => {}
-            None => raw.period = Some(p),
+        let cells = record
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i as u32, FileCell::Text(c)));
+        if !rows.row(row, cells) {
+            break;
         }
     }
-    raw
+    rows.finish()
 }
 
 #[cfg(test)]
@@ -790,7 +1097,9 @@ mod tests {
         assert_eq!(parse_number(" 12.5 "), Ok(12.5));
         assert_eq!(parse_number("72%"), Ok(72.0));
         assert_eq!(parse_number("-3"), Ok(-3.0));
-        assert_eq!(parse_number("1.234,5"), Err("ambiguous_number"));
+        assert_eq!(parse_number("1.234,5"), Ok(1234.5));
+        assert_eq!(parse_number("1.000"), Err("ambiguous_number"));
+        assert_eq!(parse_number("1,000"), Err("ambiguous_number"));
         assert_eq!(parse_number("NaN"), Err("not_finite"));
         assert_eq!(parse_number("inf"), Err("not_finite"));
         assert_eq!(parse_number("abc"), Err("not_a_number"));
@@ -812,7 +1121,7 @@ mod tests {
         assert_eq!(raw.figures[1].note.as_deref(), Some("Meting; najaar"));
         assert_eq!(raw.figures[2].municipality.as_deref(), Some("GM0344"));
         match &raw.figures[2].loc {
-            Loc::Csv { row, .. } => assert_eq!(*row, 5),
+            Loc::Row { row, .. } => assert_eq!(*row, 5),
             _ => panic!(),
         }
     }

@@ -7,6 +7,7 @@
 //! no withdrawal follows ([`recompute_counted`]).
 
 pub mod input;
+pub mod numbers;
 pub(crate) mod store;
 pub mod validate;
 

@@ -497,7 +497,7 @@ pub fn validate(raw: RawSubmission, ctx: &Context<'_>) -> Result<ValidSubmission
         return Err(issues);
     }
     let period = period.expect("checked");
-    let mut warnings = Vec::new();
+    let mut warnings = raw.warnings;
     if period.end() >= ctx.today {
         warnings.push(FieldIssue::new(pf, "period_not_ended", format!(
             "{} is nog niet afgelopen; cijfers kunnen onvolledig zijn / the period has not ended", period.label())));

@@ -5,8 +5,10 @@
 pub mod assets;
 mod body;
 mod caller;
+mod redact;
 mod route;
 
 pub use body::read_body;
 pub use caller::{authenticate, caller_of};
+pub use redact::redacted_target;
 pub use route::{get, resource};

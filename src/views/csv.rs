@@ -1,10 +1,19 @@
-//! CSV renderings of the views (`Accept: text/csv`): one row per group, columns named like the
-//! JSON fields, empty cells for nulls, decimal point.
+//! CSV renderings of the views (`Accept: text/csv`, `?format=csv`): the tables of
+//! [`super::table`], one row per group, columns named like the JSON fields, empty cells for
+//! nulls, and a first column `row` marking each row `group`, `subtotal` or `total` (add up only
+//! `group` rows).
+//!
+//! Two dialects (`?dialect=`):
+//! - `default`: comma separated, decimal point, UTF-8 without BOM, LF line ends (RFC 4180 but
+//!   for the line ends; what programs read).
+//! - `excel-nl`: what Excel with Dutch settings opens by a double click: semicolon separated,
+//!   decimal comma, UTF-8 with BOM, CRLF line ends. No thousands separators. The same columns
+//!   and codes as the default dialect.
 //!
 //! Text cells (names, labels, codes) that a spreadsheet would read as a formula are neutralised
 //! as OWASP's "CSV Injection" advises: a cell starting with `=`, `+`, `-`, `@`, a tab or a
 //! carriage return (or a line feed, or the full-width `＝＋－＠`) gets a leading `'`. Numbers the
-//! service writes itself (a negative change, say) stay numbers: only [`text`] cells change.
+//! service writes itself (a negative change, say) stay numbers: only text cells change.
 
 use std::borrow::Cow;
 
@@ -12,35 +21,37 @@ use super::aggregate::AggregateView;
 use super::benchmark::BenchmarkView;
 use super::completeness::CompletenessView;
 use super::municipalities::MunicipalityView;
+use super::table::{Cell, Table};
 use super::trend::TrendView;
-use super::{Aggregate, Group, GroupDim};
 
-const AGG_COLUMNS: [&str; 17] = [
-    "value",
-    "organisations",
-    "numerator",
-    "denominator",
-    "respondents",
-    "cases",
-    "min",
-    "q1",
-    "median",
-    "q3",
-    "max",
-    "suppressed",
-    "suppressionReason",
-    "confStatus",
-    "publicConfStatus",
-    "publicSuppressionReason",
-    "flags",
-];
+/// How a CSV file is written (`?dialect=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// `default`: comma, decimal point, no BOM, LF.
+    #[default]
+    Default,
+    /// `excel-nl`: semicolon, decimal comma, UTF-8 BOM, CRLF: Excel with Dutch settings.
+    ExcelNl,
+}
 
-/// One cell: a number the service formatted, or text (neutralised).
-struct Cell(String);
+impl Dialect {
+    pub const NAMES: [&str; 2] = ["default", "excel-nl"];
 
-/// A text cell; see the module documentation.
-fn text(s: impl AsRef<str>) -> Cell {
-    Cell(neutralise(s.as_ref()).into_owned())
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Default => "default",
+            Dialect::ExcelNl => "excel-nl",
+        }
+    }
+
+    /// `default` or `excel-nl` (case-insensitive; `excel_nl` too).
+    pub fn parse(s: &str) -> Option<Dialect> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "default" => Some(Dialect::Default),
+            "excel-nl" => Some(Dialect::ExcelNl),
+            _ => None,
+        }
+    }
 }
 
 /// `s` with a leading `'` when a spreadsheet would take it for a formula.
@@ -52,278 +63,147 @@ pub fn neutralise(s: &str) -> Cow<'_, str> {
     }
 }
 
-fn num(v: Option<f64>) -> Cell {
-    Cell(
-        v.map(|x| {
-            let s = format!("{x:.6}");
-            s.trim_end_matches('0').trim_end_matches('.').to_owned()
-        })
-        .unwrap_or_default(),
-    )
-}
-
-fn int(v: Option<i64>) -> Cell {
-    Cell(v.map(|x| x.to_string()).unwrap_or_default())
-}
-
-fn empty() -> Cell {
-    Cell(String::new())
-}
-
-fn agg_cells(a: &Aggregate) -> Vec<Cell> {
-    let d = a.distribution.as_ref();
-    vec![
-        num(a.value),
-        int(a.organisations),
-        int(a.numerator),
-        int(a.denominator),
-        int(a.respondents),
-        int(a.cases),
-        num(d.and_then(|d| d.min)),
-        num(d.map(|d| d.q1)),
-        num(d.map(|d| d.median)),
-        num(d.map(|d| d.q3)),
-        num(d.and_then(|d| d.max)),
-        text(a.suppressed.to_string()),
-        text(a.suppression_reason.map(|r| r.as_str()).unwrap_or_default()),
-        text(a.conf_status.as_str()),
-        text(a.public_conf_status.as_str()),
-        text(
-            a.public_suppression_reason
-                .map(|r| r.as_str())
-                .unwrap_or_default(),
-        ),
-        text(
-            a.flags
-                .iter()
-                .map(|f| f.as_str())
-                .collect::<Vec<_>>()
-                .join("|"),
-        ),
-    ]
-}
-
-fn group_cells(g: &Group, dims: &[GroupDim]) -> Vec<Cell> {
-    dims.iter()
-        .map(|d| match d {
-            GroupDim::TeamType => text(g.team_type.map(|t| t.as_str()).unwrap_or_default()),
-            GroupDim::SizeClass => text(g.size_class.map(|s| s.as_str()).unwrap_or_default()),
-            GroupDim::Province => text(g.province.as_deref().unwrap_or_default()),
-            GroupDim::ProvidesHelp => text(g.provides_help.map(|h| h.as_str()).unwrap_or_default()),
-            GroupDim::OrgForm => text(g.org_form.map(|o| o.as_str()).unwrap_or_default()),
-            GroupDim::SelfRegistration => text(
-                g.self_registration
-                    .map(|b| b.to_string())
-                    .unwrap_or_default(),
-            ),
-            GroupDim::Year => int(g.year.map(i64::from)),
-        })
-        .collect()
-}
-
-fn header(columns: &[&str]) -> Vec<Cell> {
-    columns.iter().map(text).collect()
-}
-
-fn write(header: Vec<Cell>, rows: Vec<Vec<Cell>>) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(header.iter().map(|c| &c.0));
-    for r in rows {
-        let _ = w.write_record(r.iter().map(|c| &c.0));
+/// A number as the dialect writes it: at most six decimals, no trailing zeros, no thousands
+/// separators.
+pub fn number(x: f64, dialect: Dialect) -> String {
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    let s = if s == "-0" { "0" } else { s };
+    match dialect {
+        Dialect::Default => s.to_owned(),
+        Dialect::ExcelNl => s.replace('.', ","),
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn cell(c: &Cell, dialect: Dialect) -> String {
+    match c {
+        Cell::Text(s) => neutralise(s).into_owned(),
+        Cell::Number(x) => number(*x, dialect),
+        Cell::Int(i) => i.to_string(),
+        Cell::Empty | Cell::Withheld => String::new(),
+    }
+}
+
+/// Write rows of cells (the first row is the header) in a dialect.
+pub fn write_rows<'a>(
+    rows: impl IntoIterator<Item = Vec<Cow<'a, str>>>,
+    dialect: Dialect,
+) -> Vec<u8> {
+    let mut builder = csv::WriterBuilder::new();
+    let mut out = Vec::new();
+    if dialect == Dialect::ExcelNl {
+        builder.delimiter(b';').terminator(csv::Terminator::CRLF);
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+    }
+    let mut w = builder.from_writer(out);
+    for r in rows {
+        let _ = w.write_record(r.iter().map(|c| c.as_bytes()));
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// A view's table as CSV in a dialect, the `row` marker first.
+pub fn render(t: &Table, dialect: Dialect) -> Vec<u8> {
+    let header = std::iter::once(
+        std::iter::once(Cow::Borrowed("row"))
+            .chain(t.columns.iter().map(|c| neutralise(c)))
+            .collect::<Vec<_>>(),
+    );
+    let rows = t.rows.iter().map(|r| {
+        std::iter::once(Cow::Borrowed(r.kind.as_str()))
+            .chain(r.cells.iter().map(|c| Cow::Owned(cell(c, dialect))))
+            .collect::<Vec<_>>()
+    });
+    write_rows(header.chain(rows), dialect)
+}
+
+fn default(t: Table) -> String {
+    String::from_utf8(render(&t, Dialect::Default)).unwrap_or_default()
 }
 
 pub fn aggregate(v: &AggregateView) -> String {
-    let mut head = header(&["indicator", "from", "to"]);
-    head.extend(v.group_by.iter().map(|d| text(d.as_str())));
-    head.extend(header(&AGG_COLUMNS));
-    let lead = |extra: Vec<Cell>| {
-        let mut r = vec![
-            text(&v.indicator.code),
-            text(&v.from.code),
-            text(&v.to.code),
-        ];
-        r.extend(extra);
-        r
-    };
-    let mut rows: Vec<Vec<Cell>> = v
-        .rows
-        .iter()
-        .map(|row| {
-            let mut r = lead(group_cells(&row.group, &v.group_by));
-            r.extend(agg_cells(&row.aggregate));
-            r
-        })
-        .collect();
-    let mut total = lead(v.group_by.iter().map(|_| text("total")).collect());
-    total.extend(agg_cells(&v.total));
-    rows.push(total);
-    write(head, rows)
+    default(super::table::aggregate(v))
 }
 
 pub fn trend(v: &TrendView) -> String {
-    let mut head = header(&["indicator"]);
-    head.extend(v.group_by.iter().map(|d| text(d.as_str())));
-    head.extend(header(&["year", "index", "change", "changeUnit"]));
-    head.extend(header(&AGG_COLUMNS));
-    let mut rows = Vec::new();
-    for s in &v.series {
-        for p in &s.points {
-            let mut r = vec![text(&v.indicator.code)];
-            r.extend(group_cells(&s.group, &v.group_by));
-            r.extend([
-                int(Some(i64::from(p.year))),
-                num(p.index),
-                num(p.change),
-                text(v.change_unit.as_str()),
-            ]);
-            r.extend(agg_cells(&p.aggregate));
-            rows.push(r);
-        }
-    }
-    write(head, rows)
+    default(super::table::trend(v))
 }
 
 pub fn benchmark(v: &BenchmarkView) -> String {
-    let mut head = header(&[
-        "indicator",
-        "from",
-        "to",
-        "organisation",
-        "name",
-        "scope",
-        "percentileRank",
-        "betterThanPercent",
-    ]);
-    head.extend(header(&AGG_COLUMNS));
-    let lead = |scope: &str| {
-        vec![
-            text(&v.indicator.code),
-            text(&v.from.code),
-            text(&v.to.code),
-            int(Some(v.organisation.id)),
-            text(&v.organisation.name),
-            text(scope),
-            num(v.percentile_rank),
-            num(v.better_than_percent),
-        ]
-    };
-    let mut own = lead("organisation");
-    own.push(num(v.value));
-    own.extend(std::iter::repeat_with(empty).take(AGG_COLUMNS.len() - 1));
-    let mut peers = lead("peers");
-    peers.extend(agg_cells(&v.peers));
-    let mut national = lead("national");
-    national.extend(agg_cells(&v.national));
-    write(head, vec![own, peers, national])
+    default(super::table::benchmark(v))
 }
 
 pub fn completeness(v: &CompletenessView) -> String {
-    let head = header(&[
-        "period",
-        "scope",
-        "code",
-        "name",
-        "applicable",
-        "reported",
-        "coverage",
-        "confStatus",
-    ]);
-    let mut rows: Vec<Vec<Cell>> = v
-        .indicators
-        .iter()
-        .map(|i| {
-            vec![
-                text(&v.period.code),
-                text("indicator"),
-                text(&i.code),
-                text(&i.label_nl),
-                int(Some(i.applicable)),
-                int(i.reported),
-                num(i.coverage),
-                text(i.conf_status.as_str()),
-            ]
-        })
-        .collect();
-    rows.extend(v.organisations.iter().map(|o| {
-        vec![
-            text(&v.period.code),
-            text("organisation"),
-            int(Some(o.id)),
-            text(&o.name),
-            int(Some(o.applicable)),
-            int(Some(o.reported)),
-            num(o.coverage),
-            text("F"),
-        ]
-    }));
-    write(head, rows)
+    default(super::table::completeness(v))
 }
 
 pub fn municipalities(v: &MunicipalityView) -> String {
-    let mut head = header(&[
-        "indicator",
-        "from",
-        "to",
-        "code",
-        "name",
-        "province",
-        "sizeClass",
-    ]);
-    head.extend(header(&AGG_COLUMNS));
-    let rows = v
-        .rows
-        .iter()
-        .map(|m| {
-            let mut r = vec![
-                text(&v.indicator.code),
-                text(&v.from.code),
-                text(&v.to.code),
-                text(&m.code),
-                text(&m.name),
-                text(&m.province),
-                text(m.size_class.as_str()),
-            ];
-            r.extend(agg_cells(&m.aggregate));
-            r
-        })
-        .collect();
-    write(head, rows)
+    default(super::table::municipalities(v))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::views::table::{Row, RowKind};
+
+    fn table(rows: Vec<Vec<Cell>>) -> Table {
+        Table {
+            columns: vec!["name".into(), "change".into()],
+            rows: rows
+                .into_iter()
+                .map(|cells| Row {
+                    kind: RowKind::Group,
+                    cells,
+                })
+                .collect(),
+        }
+    }
 
     #[test]
     fn csv_text_cells_are_neutralised_and_numbers_stay_numbers() {
-        let out = write(
-            header(&["name", "change"]),
+        let t = table(vec![
             vec![
-                vec![text(r#"=HYPERLINK("http://x","y")"#), num(Some(-2.5))],
-                vec![text("@SUM(1+1)"), int(Some(-3))],
-                vec![text("+cmd"), num(None)],
-                vec![text("-2+3"), num(Some(0.0))],
-                vec![text("\tTab"), empty()],
-                vec![text("＝1+1"), empty()],
-                vec![text("'s-Hertogenbosch"), num(Some(12.5))],
-                vec![text("Buurtteam = Noord"), empty()],
+                Cell::text(r#"=HYPERLINK("http://x","y")"#),
+                Cell::Number(-2.5),
             ],
-        );
+            vec![Cell::text("@SUM(1+1)"), Cell::Int(-3)],
+            vec![Cell::text("+cmd"), Cell::Empty],
+            vec![Cell::text("-2+3"), Cell::Number(0.0)],
+            vec![Cell::text("\tTab"), Cell::Withheld],
+            vec![Cell::text("＝1+1"), Cell::Empty],
+            vec![Cell::text("'s-Hertogenbosch"), Cell::Number(12.5)],
+            vec![Cell::text("Buurtteam = Noord"), Cell::Empty],
+        ]);
         assert_eq!(
-            out,
-            "name,change\n\
-             \"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-2.5\n\
-             '@SUM(1+1),-3\n\
-             '+cmd,\n\
-             '-2+3,0\n\
-             '\tTab,\n\
-             '＝1+1,\n\
-             's-Hertogenbosch,12.5\n\
-             Buurtteam = Noord,\n"
+            String::from_utf8(render(&t, Dialect::Default)).unwrap(),
+            "row,name,change\n\
+             group,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-2.5\n\
+             group,'@SUM(1+1),-3\n\
+             group,'+cmd,\n\
+             group,'-2+3,0\n\
+             group,'\tTab,\n\
+             group,'＝1+1,\n\
+             group,'s-Hertogenbosch,12.5\n\
+             group,Buurtteam = Noord,\n"
         );
         assert_eq!(neutralise("Team Noord"), "Team Noord");
         assert_eq!(neutralise("\r=1"), "'\r=1");
+    }
+
+    #[test]
+    fn excel_nl_dialect_semicolons_decimal_comma_bom_crlf() {
+        let mut t = table(vec![
+            vec![Cell::text("Team; Noord"), Cell::Number(-1234.5)],
+            vec![Cell::text("=1"), Cell::Number(0.25)],
+        ]);
+        t.rows[1].kind = RowKind::Total;
+        assert_eq!(
+            String::from_utf8(render(&t, Dialect::ExcelNl)).unwrap(),
+            "\u{feff}row;name;change\r\n\
+             group;\"Team; Noord\";-1234,5\r\n\
+             total;'=1;0,25\r\n"
+        );
+        assert_eq!(number(1e-9, Dialect::Default), "0");
+        assert_eq!(number(1000.0, Dialect::ExcelNl), "1000");
     }
 }

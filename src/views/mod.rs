@@ -15,6 +15,7 @@ pub mod csv;
 pub mod municipalities;
 pub mod protect;
 pub mod stats;
+pub mod table;
 pub mod trend;
 
 use std::collections::HashMap;

@@ -13,6 +13,7 @@ mod foundation;
 mod hardening;
 mod matrix;
 mod registry;
+mod sheets;
 mod submissions;
 mod tools;
 mod views;

@@ -585,7 +585,7 @@ async fn trend_indexes_to_the_base_year() {
     );
     let text = csv.text();
     assert!(
-        text.starts_with("indicator,year,index,change,changeUnit,value,organisations"),
+        text.starts_with("row,indicator,year,index,change,changeUnit,value,organisations"),
         "{text}"
     );
     assert_eq!(text.lines().count(), 5);
