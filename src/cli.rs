@@ -8,7 +8,7 @@ use crate::app;
 use crate::auth::{Caller, Role, clients, keys::KeyFile};
 use crate::config::{
     Cli, ClientCommand, Command, GlobalArgs, KeysCommand, LogFormat, OrganisationCommand,
-    SchemaKind, ServeArgs,
+    SchemaKind, ServeArgs, UserCommand,
 };
 use crate::error::{AppError, AppResult};
 use crate::registry::organisations::{self, NewOrganisation, ServedMunicipalityInput};
@@ -79,6 +79,7 @@ fn run(cli: Cli) -> AppResult<()> {
         },
         Command::Client(cmd) => client_command(&global, cmd),
         Command::Organisation(cmd) => organisation_command(&global, cmd),
+        Command::User(cmd) => user_command(&global, cmd),
         Command::Keys(cmd) => keys_command(cmd),
         Command::Bench(args) => crate::bench::run(&global, &args),
         Command::SeedDemo(args) => {
@@ -151,6 +152,69 @@ fn client_command(global: &GlobalArgs, cmd: ClientCommand) -> AppResult<()> {
         ClientCommand::Revoke { client_id } => {
             print_json(&clients::revoke(&mut conn, &system, &client_id)?)
         }
+    }
+}
+
+/// An invitation as printed: the link whole when the site's URL is known.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PrintedInvitation {
+    #[serde(flatten)]
+    invitation: crate::users::Invitation,
+    link: Option<String>,
+}
+
+fn printed(invitation: crate::users::Invitation, public_url: Option<String>) -> PrintedInvitation {
+    let link = public_url.map(|u| format!("{}{}", u.trim_end_matches('/'), invitation.path));
+    PrintedInvitation { invitation, link }
+}
+
+fn user_command(global: &GlobalArgs, cmd: UserCommand) -> AppResult<()> {
+    use crate::users;
+    let db = app::connect(global)?;
+    app::prepare_database(&db)?;
+    let mut conn = db.get()?;
+    let system = Caller::System;
+    match cmd {
+        UserCommand::Invite {
+            email,
+            role,
+            organisation,
+            coordinator,
+            public_url,
+            hours,
+        } => {
+            let role: Role = role
+                .parse()
+                .map_err(|e: String| AppError::validation("--role", "invalid_value", e))?;
+            let input = users::NewUser {
+                email,
+                role,
+                organisation_id: organisation,
+                coordinator,
+            };
+            let invitation = crate::db::transaction(&mut conn, |conn| {
+                users::invite(conn, &system, input, chrono::TimeDelta::hours(hours.max(1)))
+            })?;
+            print_json(&printed(invitation, public_url))
+        }
+        UserCommand::List => print_json(&users::list(&mut conn, &system)?),
+        UserCommand::Reset {
+            id,
+            public_url,
+            hours,
+        } => {
+            let invitation = crate::db::transaction(&mut conn, |conn| {
+                users::reset(conn, &system, id, chrono::TimeDelta::hours(hours.max(1)))
+            })?;
+            print_json(&printed(invitation, public_url))
+        }
+        UserCommand::Deactivate { id } => print_json(&crate::db::transaction(&mut conn, |conn| {
+            users::set_active(conn, &system, id, false)
+        })?),
+        UserCommand::Activate { id } => print_json(&crate::db::transaction(&mut conn, |conn| {
+            users::set_active(conn, &system, id, true)
+        })?),
     }
 }
 

@@ -67,6 +67,9 @@ pub enum Command {
     /// Manage wijkteam organisations in the registry.
     #[command(subcommand)]
     Organisation(OrganisationCommand),
+    /// Manage people's accounts (the portal): invite, list, reset, deactivate.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Manage JWT signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -109,6 +112,32 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub web: WebArgs,
+    #[command(flatten)]
+    pub accounts: AccountArgs,
+}
+
+/// People's accounts and sessions (the portal).
+#[derive(Args, Debug, Clone)]
+pub struct AccountArgs {
+    /// Minutes a session may go unused before it ends.
+    #[arg(long, env = "BASISSET_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: i64,
+    /// Hours after sign-in a session ends, however much it is used.
+    #[arg(long, env = "BASISSET_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
+    pub session_absolute_hours: i64,
+    /// Send the session cookie only over HTTPS (`Secure`, and the `__Host-` name). Browsers
+    /// treat http://localhost and http://127.0.0.1 as secure, so this stays on for local use;
+    /// turn it off only to serve plain HTTP on another host name.
+    #[arg(
+        long,
+        env = "BASISSET_COOKIE_SECURE",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub cookie_secure: bool,
+    /// Hours an invitation or reset link stays valid.
+    #[arg(long, env = "BASISSET_INVITATION_HOURS", default_value_t = 72)]
+    pub invitation_hours: i64,
 }
 
 /// How the service meets browsers and other origins.
@@ -293,6 +322,46 @@ pub enum OrganisationCommand {
     },
     /// List organisations as JSON.
     List,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum UserCommand {
+    /// Invite a person: creates the account and prints a one-time link (JSON) to pass on.
+    Invite {
+        /// Work e-mail address the person signs in with.
+        #[arg(long)]
+        email: String,
+        /// Role: admin, associatie or team.
+        #[arg(long)]
+        role: String,
+        /// Organisation id (required for role team).
+        #[arg(long)]
+        organisation: Option<i64>,
+        /// Team accounts: may manage the accounts of its own organisation's team.
+        #[arg(long)]
+        coordinator: bool,
+        /// The site's URL as people reach it, to print the whole link.
+        #[arg(long, env = "BASISSET_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Hours the link stays valid.
+        #[arg(long, env = "BASISSET_INVITATION_HOURS", default_value_t = 72)]
+        hours: i64,
+    },
+    /// List accounts as JSON.
+    List,
+    /// Issue a new one-time link for an account (forgotten password or lost phone): prints it.
+    Reset {
+        /// Account id (see `user list`).
+        id: i64,
+        #[arg(long, env = "BASISSET_PUBLIC_URL")]
+        public_url: Option<String>,
+        #[arg(long, env = "BASISSET_INVITATION_HOURS", default_value_t = 72)]
+        hours: i64,
+    },
+    /// Deactivate an account: its sessions and unused links end at once.
+    Deactivate { id: i64 },
+    /// Reactivate a deactivated account.
+    Activate { id: i64 },
 }
 
 #[derive(Subcommand, Debug, Clone)]

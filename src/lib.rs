@@ -31,4 +31,5 @@ pub mod server;
 pub mod sheets;
 pub mod submissions;
 pub mod transport;
+pub mod users;
 pub mod views;

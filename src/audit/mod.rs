@@ -1,5 +1,7 @@
 //! The audit log of registry and access changes: organisations created, changed and
-//! (de)activated; API clients created, given a new secret and revoked; with who did it, when,
+//! (de)activated; API clients created, given a new secret and revoked; people's accounts
+//! invited, reset and (de)activated, their passwords and second factors set, every sign-in,
+//! failed sign-in and sign-out; with who did it, when,
 //! and the record before and after. Append-only: nothing here updates or deletes a row, and the
 //! database refuses it too (a trigger on both backends). Readable by admins and the Associatie.
 
@@ -22,6 +24,16 @@ crate::text_enum! {
         ClientCreated = "client.created",
         ClientRotated = "client.rotated",
         ClientRevoked = "client.revoked",
+        UserInvited = "user.invited",
+        UserReset = "user.reset",
+        UserDeactivated = "user.deactivated",
+        UserReactivated = "user.reactivated",
+        UserPasswordSet = "user.password_set",
+        UserSecondFactorEnabled = "user.second_factor_enabled",
+        UserSignedIn = "user.signed_in",
+        UserSignInFailed = "user.sign_in_failed",
+        UserSignedOut = "user.signed_out",
+        UserSignedOutEverywhere = "user.signed_out_everywhere",
     }
 }
 
@@ -30,6 +42,7 @@ crate::text_enum! {
     pub enum AuditSubject {
         Organisation = "organisation",
         Client = "client",
+        User = "user",
     }
 }
 

@@ -218,11 +218,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        role -> Text,
+        organisation_id -> Nullable<BigInt>,
+        coordinator -> Bool,
+        password_hash -> Nullable<Text>,
+        totp_secret -> Nullable<Text>,
+        totp_pending_secret -> Nullable<Text>,
+        totp_last_step -> Nullable<BigInt>,
+        active -> Bool,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_invitations (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        purpose -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        stage -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(submissions -> organisations (organisation_id));
 diesel::joinable!(submission_revisions -> submissions (submission_id));
 diesel::joinable!(figures -> organisations (organisation_id));
 diesel::joinable!(organisation_municipalities -> organisations (organisation_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
+diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(user_invitations -> users (user_id));
+diesel::joinable!(user_sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     catalogue_versions,
@@ -241,4 +287,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_version,
     audit_log,
     auth_throttle,
+    users,
+    user_invitations,
+    user_sessions,
 );

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::clients::{self, ApiClient, IssuedCredentials, NewClient};
-use crate::auth::{Caller, ClientIdentity, TokenResponse, throttle};
+use crate::auth::{Caller, ClientIdentity, TokenResponse};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::PageParams;
 
@@ -172,7 +172,7 @@ pub async fn token(
             "unknown client or wrong secret",
         ));
     }
-    let address = client_address(&state, &req);
+    let address = crate::transport::client_address(&state, &req);
     let auth = state.auth.clone();
     // 1: reserve the attempt with the throttle and load the client; 2: the argon2 check, on the
     // blocking pool without holding a database connection; 3: issue the token.
@@ -208,23 +208,6 @@ fn no_control_characters(field: &str, value: Option<&str>) -> AppResult<()> {
         ));
     }
     Ok(())
-}
-
-/// The key the token throttle counts this request under: the TCP peer, or behind a trusted
-/// proxy (`--trusted-proxies`) the client named by `X-Forwarded-For`.
-fn client_address(state: &AppState, req: &HttpRequest) -> String {
-    // Lossy: a client's junk on the left must not hide the hops proxies appended on the right.
-    let forwarded_for: Vec<String> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    let forwarded_for: Vec<&str> = forwarded_for.iter().map(String::as_str).collect();
-    throttle::address_key(throttle::client_address(
-        req.peer_addr().map(|a| a.ip()),
-        &forwarded_for,
-        &state.config.auth.trusted_proxies,
-    ))
 }
 
 /// Public keys for verifying access tokens (EdDSA key sets only).

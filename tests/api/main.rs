@@ -3,6 +3,7 @@
 
 mod common;
 
+mod accounts;
 mod auth;
 mod catalogue;
 mod contract;

@@ -1,0 +1,3 @@
+DROP TABLE user_sessions;
+DROP TABLE user_invitations;
+DROP TABLE users;
