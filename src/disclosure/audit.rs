@@ -62,8 +62,13 @@ pub struct Auditor {
     /// Targets certified against every single insider.
     robust: Vec<bool>,
     rng: u64,
+    /// Directions from an earlier audit of the family (other values, perhaps other cells),
+    /// tried before any LP (see [`Auditor::seed`]).
+    seeds: Vec<Vec<f64>>,
     /// LPs solved so far (for tests and logs).
     pub solves: usize,
+    /// Seeded directions that were valid here and kept.
+    pub seeds_kept: usize,
 }
 
 const UP: usize = 0;
@@ -97,8 +102,67 @@ impl Auditor {
             certified_by: vec![Vec::new(); targets],
             robust: vec![false; targets],
             rng: 0x2545_F491_4F6C_DD1D,
+            seeds: Vec::new(),
             solves: 0,
+            seeds_kept: 0,
         }
+    }
+
+    /// Offer directions found by an earlier audit of this family (when one organisation's
+    /// figures change, most of them still hold). Each is checked at the next [`Auditor::audit`]
+    /// against that audit's published cells (every cell's sum unchanged) and against the
+    /// current values (every contribution stays ≥ 0 and within its link, after scaling the
+    /// direction down if it must): only then is it a second explanation of what is published
+    /// and used as a certificate. A wrong or stale seed is therefore dropped, never trusted.
+    pub fn seed(&mut self, directions: Vec<Vec<f64>>) {
+        let vars = self.vars();
+        self.seeds = directions.into_iter().filter(|d| d.len() == vars).collect();
+    }
+
+    /// Every direction recorded so far (to seed a later audit of the family).
+    pub fn directions(&self) -> &[Vec<f64>] {
+        &self.directions
+    }
+
+    /// `dir` if it keeps every cell of `cells` unchanged, scaled down (if needed) so that
+    /// every contribution stays admissible; `None` otherwise.
+    fn admissible(&self, cells: &[Vec<usize>], dir: &[f64]) -> Option<Vec<f64>> {
+        let comps = self.problem.comps;
+        for cell in cells {
+            for c in 0..comps {
+                let (mut sum, mut size) = (0.0f64, 0.0f64);
+                for &j in cell {
+                    let v = j * comps + c;
+                    sum += dir[v];
+                    size += dir[v].abs() + self.scale[v];
+                }
+                if sum.abs() > 1e-9 * size {
+                    return None;
+                }
+            }
+        }
+        let mut t = 1.0f64;
+        for (v, d) in dir.iter().enumerate() {
+            if *d < 0.0 {
+                t = t.min(self.value(v).max(0.0) / -d);
+            }
+        }
+        if let (Some(f), 2) = (self.problem.link, comps) {
+            for (j, x) in self.problem.x.iter().enumerate() {
+                let (d0, d1) = (dir[j * 2], dir[j * 2 + 1]);
+                let grow = d0 - f * d1;
+                if grow > 0.0 {
+                    t = t.min((f * x[1] - x[0]).max(0.0) / grow);
+                }
+            }
+        }
+        if t <= 0.0 || !t.is_finite() {
+            return None;
+        }
+        // Keep clear of the bounds by a hair, as the solver's own directions do.
+        let t = if t < 1.0 { t * (1.0 - 1e-9) } else { 1.0 };
+        let scaled: Vec<f64> = dir.iter().map(|d| d * t).collect();
+        scaled.iter().any(|d| *d != 0.0).then_some(scaled)
     }
 
     fn vars(&self) -> usize {
@@ -340,6 +404,14 @@ impl Auditor {
     pub fn audit(&mut self, cells: &[Vec<usize>]) -> Vec<Failure> {
         let vars = self.vars();
         let n = self.problem.x.len();
+        // Seeds are checked against the first (largest) published set; what holds there holds
+        // for every later, smaller one.
+        for dir in std::mem::take(&mut self.seeds) {
+            if let Some(dir) = self.admissible(cells, &dir) {
+                self.record(dir);
+                self.seeds_kept += 1;
+            }
+        }
         // Units in no published cell can move freely and hold nobody else's figure in place.
         let mut constrained = vec![false; n];
         for cell in cells {
@@ -420,6 +492,11 @@ impl Auditor {
                     broken = Some(u);
                     break;
                 }
+                // The insider reported is the smallest that breaks the target, whatever
+                // directions happen to be known (blockers are tried in ascending order and only
+                // shrink; every breaking insider stays a blocker): the pattern chosen from the
+                // failures depends on the figures, never on the audit's history (seeds, earlier
+                // rounds), so instances with different histories publish the same pattern.
                 match broken {
                     Some(u) => failures.push(Failure {
                         target: self.target(v, side),
@@ -655,6 +732,63 @@ mod tests {
     fn three_similar_contributions_in_one_cell_are_protected_also_from_insiders() {
         let mut a = Auditor::new(one(&[10.0, 12.0, 11.0]), 0.10);
         assert_eq!(a.audit(&[vec![0, 1, 2]]), vec![]);
+    }
+
+    #[test]
+    fn seeds_that_are_no_explanation_are_not_trusted() {
+        // Cell {0} published: unit 0 is exact. A "direction" raising and lowering unit 0 alone
+        // would certify it, but it changes the published cell: it must be refused.
+        let mut a = Auditor::new(one(&[10.0, 20.0, 30.0]), 0.10);
+        a.seed(vec![
+            vec![5.0, 0.0, -5.0],
+            vec![-5.0, 0.0, 5.0],
+            vec![1.0, -1.0, 0.0],
+        ]);
+        let failures = a.audit(&[vec![0], vec![0, 1, 2]]);
+        assert_eq!(a.seeds_kept, 0);
+        assert!(
+            failures
+                .iter()
+                .any(|f| f.target.unit == 0 && f.insider.is_none())
+        );
+        // A seed that is an explanation but overshoots (would make a contribution negative) is
+        // scaled down, and kept only as far as it is admissible.
+        let mut b = Auditor::new(one(&[10.0, 1.0, 30.0]), 0.10);
+        b.seed(vec![vec![5.0, -5.0, 0.0]]);
+        let failures = b.audit(&[vec![0, 1, 2]]);
+        assert_eq!(b.seeds_kept, 1);
+        assert!(b.directions()[0][1] >= -1.0 && b.directions()[0][0] <= 1.0 + 1e-9);
+        // The audit decides as it would have without the seed.
+        let mut c = Auditor::new(one(&[10.0, 1.0, 30.0]), 0.10);
+        assert_eq!(failures, c.audit(&[vec![0, 1, 2]]));
+    }
+
+    #[test]
+    fn a_seeded_audit_finds_what_an_unseeded_one_finds_with_fewer_solves() {
+        let x = [10.0, 12.0, 11.0, 40.0, 9.0, 13.0];
+        let cells = vec![
+            vec![0, 1, 2],
+            vec![3, 4, 5],
+            vec![0, 3],
+            vec![0, 1, 2, 3, 4, 5],
+        ];
+        let mut cold = Auditor::new(one(&x), 0.10);
+        let cold_failures = cold.audit(&cells);
+        // Other values (one unit changed), seeded with the first audit's directions.
+        let y = [10.0, 12.0, 11.0, 44.0, 9.0, 13.0];
+        let mut fresh = Auditor::new(one(&y), 0.10);
+        let fresh_failures = fresh.audit(&cells);
+        let mut seeded = Auditor::new(one(&y), 0.10);
+        seeded.seed(cold.directions().to_vec());
+        let seeded_failures = seeded.audit(&cells);
+        assert_eq!(seeded_failures, fresh_failures);
+        assert!(
+            seeded.solves <= fresh.solves,
+            "{} > {}",
+            seeded.solves,
+            fresh.solves
+        );
+        let _ = cold_failures;
     }
 
     #[test]

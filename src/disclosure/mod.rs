@@ -145,6 +145,9 @@ pub struct Spec {
     pub units: Vec<[f64; 2]>,
     pub cells: Vec<CellSpec>,
     pub relations: Vec<Relation>,
+    /// Directions from an earlier protection of this family, in this spec's unit order (see
+    /// [`audit::Auditor::seed`]); empty for none.
+    pub seeds: Vec<Vec<f64>>,
 }
 
 /// The protected pattern: per cell, `None` (shown) or why it is withheld.
@@ -154,6 +157,10 @@ pub struct Outcome {
     /// LPs solved and secondary-suppression rounds, for logs and tests.
     pub solves: usize,
     pub rounds: usize,
+    /// Seeded directions that held and were used.
+    pub seeds_kept: usize,
+    /// The directions the audit found (to seed the next protection of the family).
+    pub directions: Vec<Vec<f64>>,
 }
 
 /// Choose the cells to withhold: primary rules, then secondary suppression until the audit
@@ -183,6 +190,7 @@ pub fn protect(spec: &Spec, policy: &Policy) -> Outcome {
         },
         policy.p,
     );
+    auditor.seed(spec.seeds.clone());
     let mut rounds = 0;
     loop {
         complete_relations(spec, &mut withheld, policy);
@@ -253,6 +261,8 @@ pub fn protect(spec: &Spec, policy: &Policy) -> Outcome {
         withheld,
         solves: auditor.solves,
         rounds,
+        seeds_kept: auditor.seeds_kept,
+        directions: auditor.directions().to_vec(),
     }
 }
 
@@ -353,6 +363,88 @@ mod tests {
         }
     }
 
+    /// A two-way table (rows × columns, margins and total) of `units` random contributions.
+    fn random_table(rng: &mut u64, units: usize) -> Spec {
+        let mut next = || {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            *rng % 1000
+        };
+        let (rows, cols) = (3, 4);
+        let mut x = Vec::new();
+        let mut at = Vec::new();
+        for _ in 0..units {
+            x.push([(1 + next() % 60) as f64, 0.0]);
+            at.push(((next() % rows) as usize, (next() % cols) as usize));
+        }
+        let mut cells = Vec::new();
+        let members = |f: &dyn Fn(usize) -> bool| -> Vec<(usize, f64)> {
+            (0..units).filter(|&u| f(u)).map(|u| (u, x[u][0])).collect()
+        };
+        cells.push(cell(&members(&|_| true), 100.0));
+        for r in 0..rows as usize {
+            cells.push(cell(&members(&|u| at[u].0 == r), 10.0));
+        }
+        for c in 0..cols as usize {
+            cells.push(cell(&members(&|u| at[u].1 == c), 10.0));
+        }
+        for r in 0..rows as usize {
+            for c in 0..cols as usize {
+                cells.push(cell(&members(&|u| at[u] == (r, c)), 1.0));
+            }
+        }
+        Spec {
+            seeds: Vec::new(),
+            comps: 1,
+            link: None,
+            units: x,
+            cells,
+            relations: Vec::new(),
+        }
+    }
+
+    /// The pattern is a function of the figures alone: seeding the audit with directions from
+    /// other figures (as a later protection of a family does) changes how many LPs it takes,
+    /// never which cells are withheld. Otherwise two instances with different histories could
+    /// publish different patterns for the same figures, and together show more than either.
+    #[test]
+    fn seeds_never_change_the_pattern() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut differed_in_solves = 0;
+        let mut with_rounds = 0;
+        for round in 0..60 {
+            let units = 6 + round % 20;
+            let spec = random_table(&mut rng, units);
+            let cold = protect(&spec, &Policy::default());
+            if cold.rounds > 0 {
+                with_rounds += 1;
+            }
+            // Seeds from the same table with other values, and from the cold run itself.
+            let mut other = random_table(&mut rng, units);
+            other.cells = spec.cells.clone();
+            let other_run = protect(&other, &Policy::default());
+            for seeds in [other_run.directions.clone(), cold.directions.clone()] {
+                let seeded = protect(
+                    &Spec {
+                        seeds,
+                        ..spec.clone()
+                    },
+                    &Policy::default(),
+                );
+                assert_eq!(seeded.withheld, cold.withheld, "round {round}");
+                if seeded.solves != cold.solves {
+                    differed_in_solves += 1;
+                }
+            }
+        }
+        assert!(differed_in_solves > 0, "seeds were never used");
+        assert!(
+            with_rounds > 20,
+            "too few tables needed secondary suppression"
+        );
+    }
+
     /// A one-way table with its total: one cell is primary-unsafe, so a second one is withheld
     /// and the audit confirms the pair protects both.
     #[test]
@@ -385,6 +477,7 @@ mod tests {
             cell(&[(4, 30.0), (5, 31.0), (6, 29.0)], 1.0),
         ];
         let spec = Spec {
+            seeds: Vec::new(),
             comps: 1,
             link: None,
             units,
@@ -406,6 +499,7 @@ mod tests {
     #[test]
     fn dominated_cell_is_withheld() {
         let spec = Spec {
+            seeds: Vec::new(),
             comps: 1,
             link: None,
             units: vec![[100.0, 0.0], [5.0, 0.0], [3.0, 0.0]],
@@ -425,6 +519,7 @@ mod tests {
             .map(|&x| [x, 0.0])
             .collect();
         let spec = Spec {
+            seeds: Vec::new(),
             comps: 1,
             link: None,
             units,
@@ -448,6 +543,7 @@ mod tests {
         let mut c = cell(&[(0, 5.0), (1, 5.0), (2, 5.0)], 1.0);
         c.whole_units = false;
         let spec = Spec {
+            seeds: Vec::new(),
             comps: 1,
             link: None,
             units: vec![[10.0, 0.0], [10.0, 0.0], [10.0, 0.0]],

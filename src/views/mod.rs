@@ -1181,10 +1181,13 @@ fn build_families(
             .filter_map(|((o, code), rows)| rollup(kind, rows, unit).map(|c| (*o, code.clone(), c)))
             .collect();
         parts.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
-        let family = protect::build(kind, orgs, &members, &parts, &ctx.policy);
+        let related = format!("{}|{}", ind.code, versions.join(","));
+        let name = format!("{related}|{year}");
+        let family = protect::build(kind, orgs, &members, &parts, &ctx.policy, &name, &related);
         tracing::debug!(
             indicator = %ind.code, year, solves = family.solves, rounds = family.rounds,
-            micros = family.micros as u64, "protected table family"
+            seeds_kept = family.seeds_kept, micros = family.micros as u64,
+            "protected table family"
         );
         out.push((year, family));
     }

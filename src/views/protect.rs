@@ -136,10 +136,105 @@ pub struct Family {
     pub tables: HashMap<Vec<GroupDim>, Vec<CellKey>>,
     /// Municipality cells, by code.
     pub municipalities: BTreeMap<String, CellKey>,
-    /// LPs solved, secondary-suppression rounds and time taken, for logs and benchmarks.
+    /// LPs solved, secondary-suppression rounds, seeded directions reused and time taken,
+    /// for logs and benchmarks.
     pub solves: usize,
     pub rounds: usize,
+    pub seeds_kept: usize,
     pub micros: u128,
+}
+
+/// Directions of an earlier protection of a family, by organisation, sparse: the audit's
+/// certificates, reused (after checking them) when the family is protected again.
+#[derive(Debug, Default)]
+struct Seeds {
+    comps: usize,
+    /// Per direction: (organisation, its move per component).
+    directions: Vec<Vec<(i64, [f64; 2])>>,
+}
+
+/// The last directions per family (indicator and year), kept across data versions: they are
+/// hints, checked before use, so a stale or foreign entry costs time, never safety.
+fn seed_store() -> &'static std::sync::Mutex<HashMap<String, std::sync::Arc<Seeds>>> {
+    static STORE: std::sync::OnceLock<std::sync::Mutex<HashMap<String, std::sync::Arc<Seeds>>>> =
+        std::sync::OnceLock::new();
+    STORE.get_or_init(Default::default)
+}
+
+/// Families whose directions are kept at most (about 50 indicators over 10 years, twice).
+const SEED_FAMILIES: usize = 1024;
+
+/// Where seeds for a family come from, best first: its own last protection; else the last
+/// protection of the same indicator in another year (`related`); else the last family with
+/// as many components (its structure, the organisations and the table cells, is the same;
+/// only values differ, and directions are checked against them).
+fn seeds_for(key: &str, related: &str, comps: usize, unit_ids: &[i64]) -> Vec<Vec<f64>> {
+    let found = seed_store().lock().ok().and_then(|s| {
+        s.get(key)
+            .or_else(|| s.get(related))
+            .or_else(|| s.get(&format!("last:{comps}")))
+            .cloned()
+    });
+    let Some(seeds) = found else {
+        return Vec::new();
+    };
+    if seeds.comps != comps {
+        return Vec::new();
+    }
+    let index: HashMap<i64, usize> = unit_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i))
+        .collect();
+    seeds
+        .directions
+        .iter()
+        .filter_map(|moves| {
+            let mut dir = vec![0.0; unit_ids.len() * comps];
+            for (org, m) in moves {
+                // A unit that is gone would leave the direction unbalanced: drop it.
+                let &u = index.get(org)?;
+                dir[u * comps..u * comps + comps].copy_from_slice(&m[..comps]);
+            }
+            Some(dir)
+        })
+        .collect()
+}
+
+/// Directions kept per family: the newest (seeds come first in an audit, its own LPs after).
+const SEED_DIRECTIONS: usize = 160;
+
+fn remember(key: &str, related: &str, comps: usize, unit_ids: &[i64], directions: &[Vec<f64>]) {
+    let newest = &directions[directions.len().saturating_sub(SEED_DIRECTIONS)..];
+    let seeds = Seeds {
+        comps,
+        directions: newest
+            .iter()
+            .map(|d| {
+                unit_ids
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(u, id)| {
+                        let m = &d[u * comps..u * comps + comps];
+                        m.iter().any(|x| *x != 0.0).then(|| {
+                            let mut both = [0.0; 2];
+                            both[..comps].copy_from_slice(m);
+                            (*id, both)
+                        })
+                    })
+                    .collect()
+            })
+            .collect(),
+    };
+    if let Ok(mut store) = seed_store().lock() {
+        if store.len() >= SEED_FAMILIES && !store.contains_key(key) {
+            store.clear();
+        }
+        let seeds = std::sync::Arc::new(seeds);
+        store.insert(related.to_owned(), seeds.clone());
+        store.insert(format!("last:{comps}"), seeds.clone());
+        store.insert(key.to_owned(), seeds);
+    }
 }
 
 impl Family {
@@ -188,22 +283,28 @@ pub fn key_of(org: &OrgInfo, dims: &[GroupDim]) -> Group {
 
 /// Build and protect the family from every organisation's rolled-up cell for the year
 /// (`members`) and the parts per municipality (`parts`: organisation, CBS code, cell).
+/// `family` names it (indicator and year) and `related` its indicator, for reusing the
+/// audit's directions from the last time it (or a family like it) was protected.
 pub fn build(
     kind: Kind,
     orgs: &HashMap<i64, OrgInfo>,
     members: &[Member],
     parts: &[(i64, String, Cell)],
     policy: &Policy,
+    family: &str,
+    related: &str,
 ) -> Family {
     let started = std::time::Instant::now();
     let comps = component_count(kind);
     // Units: organisations with hidden figures, with their whole hidden value.
     let mut unit_of: HashMap<i64, usize> = HashMap::new();
     let mut units: Vec<[f64; 2]> = Vec::new();
+    let mut unit_ids: Vec<i64> = Vec::new();
     let mut unit_hidden: Vec<Acc> = Vec::new();
     for m in members {
         if !m.cell.published() {
             unit_of.insert(m.organisation, units.len());
+            unit_ids.push(m.organisation);
             units.push(components(kind, &m.cell.hidden));
             unit_hidden.push(m.cell.hidden);
         }
@@ -341,9 +442,11 @@ pub fn build(
             units,
             cells: specs,
             relations,
+            seeds: seeds_for(family, related, comps, &unit_ids),
         },
         policy,
     );
+    remember(family, related, comps, &unit_ids, &outcome.directions);
     let mut cells = HashMap::with_capacity(keys.len());
     for ((key, mut cell), withheld) in keys.into_iter().zip(family_cells).zip(outcome.withheld) {
         cell.withheld = withheld;
@@ -355,6 +458,7 @@ pub fn build(
         municipalities,
         solves: outcome.solves,
         rounds: outcome.rounds,
+        seeds_kept: outcome.seeds_kept,
         micros: started.elapsed().as_micros(),
     }
 }
