@@ -71,11 +71,7 @@ pub fn is_regional<'a>(served: impl IntoIterator<Item = (&'a str, Option<NaiveDa
 
 /// The size class an organisation has in the registry and in views: `regionaal` when regional,
 /// else that of its primary municipality.
-pub fn size_class_of(
-    reference: &Reference,
-    primary: &str,
-    regional: bool,
-) -> Option<OrgSizeClass> {
+pub fn size_class_of(reference: &Reference, primary: &str, regional: bool) -> Option<OrgSizeClass> {
     if regional {
         return Some(OrgSizeClass::Regionaal);
     }

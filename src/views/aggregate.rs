@@ -190,7 +190,7 @@ fn compute(
     q: &AggregateQuery,
 ) -> AppResult<AggregateView> {
     let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
-    let c = Combine::of(ind, q.pooling, "pooling")?;
+    let c = Combine::of(ctx.catalogue, ind, &versions, q.pooling, "pooling")?;
     let first = *q.units.first().expect("units");
     let last = *q.units.last().expect("units");
     let policy = ctx.policy;
@@ -203,10 +203,7 @@ fn compute(
         for (year, family) in years.iter().zip(&families) {
             for (group, key) in public_rows(family, table, &q.group_by, &q.filter, Some(*year)) {
                 let cell = family.cell(&key).expect("listed cell");
-                rows.insert(
-                    group,
-                    aggregate_public(c, cell, ctx.audience, &policy),
-                );
+                rows.insert(group, aggregate_public(c, cell, ctx.audience, &policy));
             }
         }
         let total = match families.as_slice() {
@@ -222,7 +219,7 @@ fn compute(
         (rows, total)
     };
     Ok(AggregateView {
-        indicator: IndicatorRef::of(ind),
+        indicator: c.indicator_ref(ind),
         from: first.info(),
         to: last.info(),
         group_by: q.group_by.clone(),

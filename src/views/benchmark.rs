@@ -10,7 +10,8 @@ use super::aggregate::members_by_group;
 use super::protect::{CellKey, key_of, public_table, require_public_table};
 use super::{
     Aggregate, Combine, Group, GroupDim, IndicatorRef, Member, Pooling, PublicStatus, ViewContext,
-    ViewFilter, aggregate_full, aggregate_public, fetch_summed, ranks_allowed, resolve_indicator, stats,
+    ViewFilter, aggregate_full, aggregate_public, fetch_summed, ranks_allowed, resolve_indicator,
+    stats,
 };
 use crate::catalogue::Direction;
 use crate::db::DbConn;
@@ -82,7 +83,7 @@ fn compute(
 ) -> AppResult<BenchmarkView> {
     let policy = ctx.policy;
     let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
-    let c = Combine::of(ind, q.pooling, "pooling")?;
+    let c = Combine::of(ctx.catalogue, ind, &versions, q.pooling, "pooling")?;
     if q.peers.contains(&GroupDim::Year) {
         return Err(AppError::validation(
             "peers",
@@ -164,12 +165,7 @@ fn compute(
                 status(&CellKey::Group(peer_group.clone())),
             ),
             Some(others),
-            aggregate_full(
-                c,
-                &all,
-                &policy,
-                status(&CellKey::Group(Group::default())),
-            ),
+            aggregate_full(c, &all, &policy, status(&CellKey::Group(Group::default()))),
         )
     } else {
         if unit.kind != PeriodType::Year {
@@ -220,7 +216,7 @@ fn compute(
         Direction::Neutral => None,
     });
     Ok(BenchmarkView {
-        indicator: IndicatorRef::of(ind),
+        indicator: c.indicator_ref(ind),
         from: unit.info(),
         to: unit.info(),
         organisation: OrganisationRef {

@@ -131,17 +131,37 @@ impl Pooling {
 pub struct Combine {
     pub kind: Kind,
     pub pooling: Pooling,
+    /// Whether the indicator may be combined across organisations at all.
+    pub additive: bool,
     /// An amount per resident: an organisation's figures for several municipalities are
     /// averaged, never summed.
     pub per_resident: bool,
 }
 
 impl Combine {
-    /// The combination for an indicator. `requested` (the `pooling` parameter) may ask for the
+    /// The combination for an indicator whose figures of `versions` a view reads. An
+    /// indicator is additive only if every version defining it says so: a later version's
+    /// correction (`additive = false`) holds for the figures posted under earlier ones too, as
+    /// they measure the same. `requested` (the `pooling` parameter) may ask for the
     /// distribution only, or name the indicator's own pooling; asking a non-additive indicator
     /// for a sum (or any pooled value) is refused with `not_additive`, naming `field`.
-    pub fn of(ind: &Indicator, requested: Option<Pooling>, field: &str) -> AppResult<Combine> {
-        let own = if ind.additive {
+    pub fn of(
+        catalogue: &Catalogue,
+        ind: &Indicator,
+        versions: &[String],
+        requested: Option<Pooling>,
+        field: &str,
+    ) -> AppResult<Combine> {
+        let additive = ind.additive
+            && versions
+                .iter()
+                .all(|v| catalogue.indicator(v, &ind.code).is_none_or(|i| i.additive));
+        let across = if additive {
+            ind.across_organisations.clone()
+        } else {
+            crate::catalogue::across_organisations(ind.kind, ind.unit, false).to_owned()
+        };
+        let own = if additive {
             Pooling::of_kind(ind.kind)
         } else {
             Pooling::Distribution
@@ -149,13 +169,13 @@ impl Combine {
         let pooling = match requested {
             None => own,
             Some(Pooling::Distribution) => Pooling::Distribution,
-            Some(p) if !ind.additive => {
+            Some(p) if !additive => {
                 return Err(AppError::validation(
                     field,
                     "not_additive",
                     format!(
                         "{}: figures of different organisations may not be combined ({}                          requested): {}. Use pooling=distribution (the default for this                          indicator) for the number of organisations and the quartiles of their                          values",
-                        ind.code, p, ind.across_organisations
+                        ind.code, p, across
                     ),
                 ));
             }
@@ -174,17 +194,21 @@ impl Combine {
         Ok(Combine {
             kind: ind.kind,
             pooling,
+            additive,
             per_resident: ind.unit == crate::catalogue::Unit::EuroPerResident,
         })
     }
 
-    /// The combination of a kind with its own pooling (additive).
-    pub fn pooled(kind: Kind) -> Combine {
-        Combine {
-            kind,
-            pooling: Pooling::of_kind(kind),
-            per_resident: false,
+    /// The indicator as a view shows it: with the additivity (and rule across organisations)
+    /// the view applies.
+    pub fn indicator_ref(&self, ind: &Indicator) -> IndicatorRef {
+        let mut r = IndicatorRef::of(ind);
+        if !self.additive {
+            r.additive = false;
+            r.across_organisations =
+                crate::catalogue::across_organisations(ind.kind, ind.unit, false).to_owned();
         }
+        r
     }
 
     /// One organisation's value from its rolled-up figures.

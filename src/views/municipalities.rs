@@ -106,7 +106,7 @@ fn compute(
     let (ind, versions) = resolve_indicator(catalogue, indicator, version)?;
     // Per municipality as everywhere: an indicator that is not additive shows the value of a
     // municipality's one organisation, never a sum of several.
-    let c = Combine::of(ind, None, "pooling")?;
+    let c = Combine::of(catalogue, ind, &versions, None, "pooling")?;
     let (from, to) = (units[0].start(), units[units.len() - 1].end());
     let rows = fetch(conn, ind.kind, &ind.code, &versions, from, to)?;
     let attribution = attribution(conn, from, to)?;
@@ -165,7 +165,7 @@ fn compute(
         }
     }
     Ok(MunicipalityView {
-        indicator: IndicatorRef::of(ind),
+        indicator: c.indicator_ref(ind),
         from: units[0].info(),
         to: units[units.len() - 1].info(),
         min_organisations: policy.k as i64,

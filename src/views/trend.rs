@@ -108,7 +108,7 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
         ));
     }
     let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
-    let c = Combine::of(ind, q.pooling, "pooling")?;
+    let c = Combine::of(ctx.catalogue, ind, &versions, q.pooling, "pooling")?;
     let years: Vec<i32> = units.iter().map(|u| u.year).collect();
     let mut by_series: BTreeMap<Group, BTreeMap<i32, Aggregate>> = BTreeMap::new();
     if ctx.full() {
@@ -192,10 +192,10 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
         for (year, family) in years.iter().zip(&families) {
             for (group, key) in public_rows(family, table, &q.group_by, &q.filter, None) {
                 let cell = family.cell(&key).expect("listed cell");
-                by_series.entry(group).or_default().insert(
-                    *year,
-                    aggregate_public(c, cell, ctx.audience, &policy),
-                );
+                by_series
+                    .entry(group)
+                    .or_default()
+                    .insert(*year, aggregate_public(c, cell, ctx.audience, &policy));
             }
         }
     }
@@ -241,7 +241,7 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
         })
         .collect();
     Ok(TrendView {
-        indicator: IndicatorRef::of(ind),
+        indicator: c.indicator_ref(ind),
         from: q.from,
         to: q.to,
         base,
