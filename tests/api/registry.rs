@@ -33,12 +33,12 @@ async fn organisations_are_created_read_changed_and_deactivated() {
     assert_eq!(org["teamType"], "integraal");
     assert_eq!(org["providesHelp"], true);
     assert_eq!(org["providesHelpSource"], "declared");
-    // The largest municipality served decides the province; serving two municipalities, the
-    // organisation is regional: its own size class (the study left such teams out of its size
-    // breakdown).
+    // The largest municipality served decides size class and province. Utrecht's service has
+    // ended, so today it serves one municipality: not regional (a regional organisation would
+    // have size class `regionaal`, tests/api/v2views.rs).
     assert_eq!(org["primaryMunicipality"], "GM0344");
-    assert_eq!(org["regional"], true);
-    assert_eq!(org["sizeClass"], "regionaal");
+    assert_eq!(org["regional"], false);
+    assert_eq!(org["sizeClass"], "groot");
     assert_eq!(org["province"], "PV26");
     assert_eq!(org["municipalities"].as_array().unwrap().len(), 2);
     assert_eq!(org["active"], true);
