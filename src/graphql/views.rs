@@ -127,6 +127,7 @@ impl ViewQuery {
     }
 
     /// One organisation against its peers (default: same team type and size class).
+    #[allow(clippy::too_many_arguments)]
     async fn benchmark(
         &self,
         ctx: &Context<'_>,
