@@ -58,7 +58,7 @@ impl OrgSizeClass {
 /// Whether an organisation is regional: it serves several municipalities today (of the
 /// municipalities it is registered for, those whose service has not ended).
 pub fn is_regional<'a>(served: impl IntoIterator<Item = (&'a str, Option<NaiveDate>)>) -> bool {
-    let today = Utc::now().date_naive();
+    let today = chrono::Utc::now().date_naive();
     let mut codes: Vec<&str> = served
         .into_iter()
         .filter(|(_, to)| to.is_none_or(|t| t >= today))
