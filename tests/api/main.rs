@@ -17,4 +17,5 @@ mod registry;
 mod sheets;
 mod submissions;
 mod tools;
+mod v2views;
 mod views;
