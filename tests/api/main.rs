@@ -18,3 +18,4 @@ mod sheets;
 mod submissions;
 mod tools;
 mod views;
+mod web;
