@@ -61,7 +61,8 @@ pub struct Row {
     /// Respondents (surveys) or cases (means).
     pub extra: String,
     pub quartiles: String,
-    /// Trend tables: the change on the year before.
+    /// Trend tables: the index (base year = 100) and the change since the base year.
+    pub index: String,
     pub change: String,
 }
 
@@ -78,6 +79,7 @@ impl Row {
             organisations: String::new(),
             extra: String::new(),
             quartiles: String::new(),
+            index: String::new(),
             change: String::new(),
         }
     }
@@ -116,6 +118,7 @@ impl Row {
                     )
                 })
                 .unwrap_or_default(),
+            index: String::new(),
             change: String::new(),
         }
     }
@@ -138,7 +141,9 @@ pub struct Table {
     /// Header of the respondents/cases column, empty when the kind has none.
     pub extra_head: &'static str,
     pub has_quartiles: bool,
-    pub has_change: bool,
+    /// Trend tables: the headers of the index and change columns (empty: no such columns).
+    pub index_head: String,
+    pub change_head: String,
     pub rows: Vec<Row>,
     /// The national total, shown under the rows.
     pub total: Option<Row>,
@@ -517,20 +522,33 @@ pub async fn indicator(
             let ctx = context(&s);
             let (latest, _) = latest_year(conn, &ctx)?;
             let year = parse_year(period.as_deref(), latest)?;
-            let trend = trend_view(
-                conn,
-                &ctx,
-                &TrendQuery {
-                    indicator: code_.clone(),
-                    version: None,
-                    from: latest - TREND_YEARS + 1,
-                    to: latest,
-                    base: None,
-                    group_by: vec![],
-                    filter: ViewFilter::default(),
-                    balanced: false,
-                },
-            )?;
+            let query = TrendQuery {
+                indicator: code_.clone(),
+                version: None,
+                from: latest - TREND_YEARS + 1,
+                to: latest,
+                base: None,
+                group_by: vec![],
+                filter: ViewFilter::default(),
+                balanced: false,
+            };
+            let mut trend = trend_view(conn, &ctx, &query)?;
+            // Index to the first year with a published value.
+            let first = trend
+                .series
+                .first()
+                .and_then(|s| s.points.iter().find(|p| p.aggregate.value.is_some()))
+                .map(|p| p.year);
+            if let Some(base) = first.filter(|b| *b != query.from) {
+                trend = trend_view(
+                    conn,
+                    &ctx,
+                    &TrendQuery {
+                        base: Some(base),
+                        ..query
+                    },
+                )?;
+            }
             let mut breakdowns = Vec::new();
             for dim in dims {
                 let view = aggregate_view(
@@ -553,14 +571,15 @@ pub async fn indicator(
 
     let from = latest - TREND_YEARS + 1;
     let trend_api = format!(
-        "/api/v1/views/trend?indicator={}&from={from}&to={latest}",
-        ind.code
+        "/api/v1/views/trend?indicator={}&from={from}&to={latest}&base={}",
+        ind.code, trend.base
     );
+    // Index and change since the base year, as the trend view computes them.
+    let points = trend.change_unit == ChangeUnit::PercentagePoints;
     let mut trend_rows: Vec<Row> = trend
         .series
         .first()
         .map(|s| {
-            let mut prev: Option<f64> = None;
             s.points
                 .iter()
                 .map(|p| {
@@ -571,21 +590,15 @@ pub async fn indicator(
                         ind.unit,
                         lang,
                     );
-                    // The change on the year before, from two published values.
-                    if let (Some(a), Some(b)) = (prev, p.aggregate.value) {
-                        let points = trend.change_unit == ChangeUnit::PercentagePoints;
-                        let c = if points {
-                            Some(b - a)
-                        } else if a != 0.0 {
-                            Some((b - a) / a * 100.0)
-                        } else {
-                            None
-                        };
-                        row.change = c
-                            .map(|c| format::change(c, points, lang))
-                            .unwrap_or_default();
-                    }
-                    prev = p.aggregate.value;
+                    row.index = p
+                        .index
+                        .map(|i| format::number(i, 1, lang))
+                        .unwrap_or_default();
+                    row.change = p
+                        .change
+                        .filter(|_| p.year != trend.base)
+                        .map(|c| format::change(c, points, lang))
+                        .unwrap_or_default();
                     row
                 })
                 .collect()
@@ -610,7 +623,8 @@ pub async fn indicator(
             .series
             .first()
             .is_some_and(|s| s.points.iter().any(|p| p.aggregate.distribution.is_some())),
-        has_change: true,
+        index_head: format!("{} ({} = 100)", t.index, trend.base),
+        change_head: format!("{} {} {}", t.change, t.since, trend.base),
         rows: trend_rows,
         total: None,
         permalink: lang.href(&format!("/indicatoren/{}", ind.code), &[]) + "#trend",
@@ -661,7 +675,8 @@ pub async fn indicator(
                 },
                 extra_head: extra_head(&ind, lang),
                 has_quartiles: view.rows.iter().any(|r| r.aggregate.distribution.is_some()),
-                has_change: false,
+                index_head: String::new(),
+                change_head: String::new(),
                 rows,
                 total: Some(total),
                 permalink: lang.href(
@@ -876,7 +891,8 @@ pub async fn map(
         head: t.municipality,
         extra_head: extra_head(&ind, lang),
         has_quartiles: false,
-        has_change: false,
+        index_head: String::new(),
+        change_head: String::new(),
         rows,
         total: None,
         permalink: lang.href("/kaart", &[("indicator", &code), ("period", &year_s)]),

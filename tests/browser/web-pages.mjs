@@ -88,6 +88,10 @@ function compareCell(where, cell, a) {
   if (Math.abs(Number(cell.raw) - a.value) > 1e-9 * Math.max(1, Math.abs(a.value))) fail(`${where}: data-value ${cell.raw} != API ${a.value}`);
   const shown = parseShown(cell.text, cell.lang);
   if (Math.abs(shown.value - a.value) > 0.5 * 10 ** -shown.decimals + 1e-9) fail(`${where}: shows ${cell.text}, API ${a.value}`);
+  if (cell.index) {
+    const idx = parseShown(cell.index, cell.lang);
+    if (a.index === null || Math.abs(idx.value - a.index) > 0.5 * 10 ** -idx.decimals + 1e-9) fail(`${where}: index ${cell.index}, API ${a.index}`);
+  } else if (a.index !== undefined && a.index !== null) fail(`${where}: API index ${a.index} not shown`);
   if (cell.orgs !== '' && a.organisations !== null && parseShown(cell.orgs, cell.lang).value !== a.organisations) fail(`${where}: organisations ${cell.orgs} != API ${a.organisations}`);
   return 1;
 }
@@ -98,6 +102,7 @@ async function checkTables(path, page) {
     rows: Array.from(t.querySelectorAll('tbody tr[data-key]')).map((tr) => ({
       key: tr.dataset.key, raw: tr.dataset.value, status: tr.dataset.status,
       text: tr.querySelector('td').textContent.trim(), orgs: tr.querySelector('td.orgs').textContent.trim(),
+      index: tr.querySelector('td.index')?.textContent.trim() ?? '',
     })),
     total: (() => { const tr = t.querySelector('tfoot tr'); return tr ? { raw: tr.dataset.value, status: tr.dataset.status, text: tr.querySelector('td').textContent.trim(), orgs: '' } : null; })(),
   })));
