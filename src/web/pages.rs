@@ -33,6 +33,15 @@ pub struct PageQuery {
     group_by: Option<String>,
 }
 
+impl PageQuery {
+    /// The page's query string; a malformed one is a 400 page.
+    fn of(req: &HttpRequest, lang: Lang) -> Result<PageQuery, super::WebError> {
+        serde_urlencoded::from_str(req.query_string())
+            .map_err(|e| AppError::bad_request("INVALID_QUERY", format!("query string: {e}")))
+            .in_lang(lang)
+    }
+}
+
 /// The breakdowns an indicator page shows (each a published table).
 const BREAKDOWNS: [GroupDim; 4] = [
     GroupDim::TeamType,
@@ -493,9 +502,9 @@ pub async fn indicator(
     state: web::Data<AppState>,
     req: HttpRequest,
     code: web::Path<String>,
-    q: web::Query<PageQuery>,
 ) -> WebResult {
     let lang = Lang::of(&req);
+    let q = PageQuery::of(&req, lang)?;
     let t = lang.texts();
     let ind = state.catalogue.get(&code, None).in_lang(lang)?;
     let dims: Vec<GroupDim> = match q.group_by.as_deref().filter(|g| !g.is_empty()) {
@@ -827,12 +836,9 @@ fn default_indicator(
     Ok(list.first().map(|i| i.code.clone()).unwrap_or_default())
 }
 
-pub async fn map(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    q: web::Query<PageQuery>,
-) -> WebResult {
+pub async fn map(state: web::Data<AppState>, req: HttpRequest) -> WebResult {
     let lang = Lang::of(&req);
+    let q = PageQuery::of(&req, lang)?;
     let t = lang.texts();
     if let Some(code) = q.indicator.as_deref().filter(|c| !c.is_empty()) {
         state.catalogue.get(code, None).in_lang(lang)?;
@@ -965,9 +971,9 @@ pub async fn municipality(
     state: web::Data<AppState>,
     req: HttpRequest,
     code: web::Path<String>,
-    q: web::Query<PageQuery>,
 ) -> WebResult {
     let lang = Lang::of(&req);
+    let q = PageQuery::of(&req, lang)?;
     let m = state
         .reference
         .municipality(code.trim())

@@ -240,6 +240,12 @@ async fn errors_are_html_pages_and_the_api_keeps_its_problem_documents() {
         .await;
     assert_eq!(res.status, 422);
     assert!(res.header("content-type").unwrap().starts_with("text/html"));
+    // A query string the page cannot read: 400, as a page.
+    let res = app
+        .get_accept("/kaart?period=2024&period=2025", "text/html", None)
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert!(res.header("content-type").unwrap().starts_with("text/html"));
     // The API and unknown routes without Accept: text/html stay problem+json.
     app.get("/bestaat-niet", None)
         .await
