@@ -8,6 +8,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY data ./data
 COPY assets ./assets
+COPY templates ./templates
 RUN cargo build --release --locked --bin basisset
 
 FROM debian:bookworm-slim

@@ -2,7 +2,7 @@
 //! basisset); the Associatie Wijkteams and the public query cross-municipal views.
 //!
 //! Domain modules own their model, validation and queries: [`catalogue`], [`registry`].
-//! [`http`] (REST) and [`graphql`] are thin transports over them, sharing only [`transport`]
+//! [`http`] (REST), [`graphql`] and [`web`] (the public pages) are thin transports over them, sharing only [`transport`]
 //! (the caller, bodies, assets); [`server`] assembles them into one application. [`error::AppError`] is the one
 //! error type; [`db`] hides the two database backends.
 
@@ -34,3 +34,4 @@ pub mod submissions;
 pub mod transport;
 pub mod users;
 pub mod views;
+pub mod web;

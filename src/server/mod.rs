@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 pub use crate::transport::redacted_target;
 use crate::transport::{self, get, resource};
-use crate::{graphql, http};
+use crate::{graphql, http, web as site};
 
 /// The whole application: used by `serve` and by the integration tests.
 pub fn app(
@@ -152,9 +152,13 @@ fn routes(cfg: &mut web::ServiceConfig, limits: &crate::config::LimitArgs) {
     )
     .service(resource("/assets/{path:.*}", "GET, HEAD").route(get().to(transport::assets::asset)));
     http::routes(cfg, limits);
+    site::routes(cfg);
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if site::wants_html(&req) {
+        return Ok(site::not_found(&req));
+    }
     Err(AppError::not_found(
         "route",
         format!("{} {}", req.method(), req.path()),

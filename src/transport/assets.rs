@@ -99,6 +99,71 @@ pub static ASSETS: &[(&str, &str, &[u8])] = &[
         "text/plain; charset=utf-8",
         include_bytes!("../../assets/licenses/swagger-ui-dist.NOTICE"),
     ),
+    (
+        "vendor/d3.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vendor/d3.min.js"),
+    ),
+    (
+        "vendor/plot.umd.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vendor/plot.umd.min.js"),
+    ),
+    (
+        "vendor/topojson-client.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/vendor/topojson-client.min.js"),
+    ),
+    (
+        "web/site.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/web/site.css"),
+    ),
+    (
+        "web/charts.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/web/charts.js"),
+    ),
+    (
+        "web/map.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/web/map.js"),
+    ),
+    (
+        "web/gemeenten_2024.topojson",
+        "application/json",
+        include_bytes!("../../data/reference/gemeenten_2024.topojson"),
+    ),
+    (
+        "licenses/d3.LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/licenses/d3.LICENSE"),
+    ),
+    (
+        "licenses/observablehq-plot.LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/licenses/observablehq-plot.LICENSE"),
+    ),
+    (
+        "licenses/topojson-client.LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/licenses/topojson-client.LICENSE"),
+    ),
+    (
+        "licenses/isoformat.LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/licenses/isoformat.LICENSE"),
+    ),
+    (
+        "licenses/interval-tree-1d.LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/licenses/interval-tree-1d.LICENSE"),
+    ),
+    (
+        "licenses/binary-search-bounds.LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/licenses/binary-search-bounds.LICENSE"),
+    ),
 ];
 
 /// The Content-Security-Policy of the embedded pages: everything from this origin only.

@@ -19,3 +19,4 @@ mod submissions;
 mod tools;
 mod v2views;
 mod views;
+mod web;
