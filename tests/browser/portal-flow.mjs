@@ -94,8 +94,7 @@ async function onboard(p, inv, email, name) {
   await p.page.keyboard.type(email);
   await p.page.keyboard.press('Tab');
   await p.page.keyboard.type(password);
-  await Promise.all([p.page.waitForLoadState('load'), p.page.keyboard.press('Enter')]);
-  await p.page.waitForLoadState('networkidle');
+  await Promise.all([p.page.waitForURL((u) => !u.pathname.startsWith('/account/inloggen')), p.page.keyboard.press('Enter')]);
 }
 
 const header = 'indicator;gemeente;waarde;teller;noemer;respondenten;aantal;toelichting';
@@ -154,7 +153,8 @@ try {
   await audit(assoc, 'associatie-inzending');
   const reason = 'De formatie <b>987,5 fte</b> lijkt tien keer te hoog';
   await assoc.page.fill('#reason', reason);
-  await Promise.all([assoc.page.waitForLoadState('load'), assoc.page.click('text=Terugsturen')]);
+  await assoc.page.click('main button:has-text("Terugsturen")');
+  await assoc.page.waitForFunction(() => document.querySelector('#status')?.textContent.trim() === 'teruggestuurd');
 
   // The team sees the reason (as text), corrects and resubmits.
   await team.page.goto(`${base}/portaal/organisaties/${org.id}`);
@@ -162,7 +162,8 @@ try {
   check(shown.trim() === reason, `the reason as text: ${shown}`);
   await audit(team, 'team-teruggestuurd');
   await team.page.fill('#period', String(year));
-  good[1] = 'formatie_fte;;98,75;;;;;';
+  // A value this run alone uses, so the diff and the national value change on a rerun too.
+  good[1] = `formatie_fte;;${(90 + (stamp % 997) / 100).toFixed(2).replace('.', ',')};;;;;`;
   await upload(team, good, 'cijfers-verbeterd.csv');
   await Promise.all([team.page.waitForURL(/inzendingen/), team.page.click('button[value=submit]')]);
 
@@ -170,13 +171,19 @@ try {
   await assoc.page.goto(submission);
   check(await assoc.page.isVisible('#verschillen tr[data-key="formatie_fte"]'), 'the diff shows formatie_fte');
   await audit(assoc, 'associatie-verschillen');
-  await Promise.all([assoc.page.waitForLoadState('load'), assoc.page.click('text=Accepteren')]);
-  check((await assoc.page.textContent('#status')).trim() === 'geaccepteerd', 'accepted');
+  await assoc.page.click('main button:has-text("Accepteren")');
+  await assoc.page.waitForFunction(() => document.querySelector('#status')?.textContent.trim() === 'geaccepteerd');
 
   // The public site shows the new national value.
   const anon = await person();
   const after = await nationalOnPage(anon);
-  check(after !== null && after !== before, `national value changed: ${before} → ${after}`);
+  check(after && after !== before, `national value changed: ${before} → ${after}`);
+  // The value on the page is the anonymous API's, which now counts the accepted revision.
+  const apiPath = await anon.page.locator('tfoot').first().evaluate((t) => t.closest('table').dataset.api);
+  const body = await api(apiPath);
+  check(Math.abs(body.total.value - Number(after)) < 1e-9, `page ${after}, API ${body.total.value}`);
+  const own = (await api(`/api/v1/organisations/${org.id}`)).name;
+  check(typeof own === 'string', 'organisation readable');
   await audit(anon, 'publiek-indicator');
   writeFileSync(`${out}/result.json`, JSON.stringify({ organisation: org.id, year, before, after }, null, 2));
   console.log(`portal flow passed in ${((Date.now() - started) / 1000).toFixed(1)} s: national formatie_fte ${year} ${before} → ${after}`);
