@@ -237,7 +237,8 @@ pub struct ViewArgs {
     #[arg(long, env = "BASISSET_MIN_RESPONDENTS", default_value_t = 30)]
     pub min_respondents: i64,
     /// Computed views kept per data version (0 disables the cache). Entries are dropped the
-    /// moment any change commits, so cached views are never stale.
+    /// moment any change commits, so cached views are never stale; when the cache is full the
+    /// least recently used tenth is dropped.
     #[arg(long, env = "BASISSET_VIEW_CACHE_ENTRIES", default_value_t = 2000)]
     pub view_cache_entries: usize,
 }

@@ -16,6 +16,7 @@ pub mod bench;
 pub mod catalogue;
 pub mod cli;
 pub mod config;
+pub mod dates;
 pub mod db;
 pub mod demo;
 pub mod disclosure;

@@ -199,8 +199,8 @@ impl Period {
             code: self.code(),
             label: self.label(),
             period_type: self.kind,
-            start: self.start(),
-            end: self.end(),
+            start: self.start().into(),
+            end: self.end().into(),
         }
     }
 }
@@ -231,9 +231,9 @@ pub struct PeriodInfo {
     #[graphql(name = "type")]
     pub period_type: PeriodType,
     /// First day.
-    pub start: NaiveDate,
+    pub start: crate::dates::Date,
     /// Last day (inclusive).
-    pub end: NaiveDate,
+    pub end: crate::dates::Date,
 }
 
 #[cfg(test)]

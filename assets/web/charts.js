@@ -28,6 +28,19 @@
     });
   }
 
+  // A sparkline: the line alone, small, next to its table of the same years.
+  function spark(data) {
+    const shown = data.filter((d) => d.value !== null).map((d) => ({ year: Number(d.key), value: d.value }));
+    return Plot.plot({
+      width: 160, height: 48, margin: 4, axis: null,
+      x: { type: 'linear' }, y: { zero: false },
+      marks: [
+        Plot.lineY(shown, { x: 'year', y: 'value', stroke: '#0b4f8a', strokeWidth: 2 }),
+        Plot.dot(shown.slice(-1), { x: 'year', y: 'value', fill: '#0b4f8a', r: 3 }),
+      ],
+    });
+  }
+
   function bar(data, unit) {
     const shown = data.filter((d) => d.value !== null);
     return Plot.plot({
@@ -47,7 +60,8 @@
     if (!table || !target) continue;
     const data = rows(table);
     const unit = target.dataset.unit || null;
-    const svg = figure.dataset.chart === 'line' ? line(data, unit) : bar(data, unit);
+    const kind = figure.dataset.chart;
+    const svg = kind === 'line' ? line(data, unit) : kind === 'spark' ? spark(data) : bar(data, unit);
     svg.setAttribute('aria-hidden', 'true');
     target.appendChild(svg);
   }

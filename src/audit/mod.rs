@@ -5,6 +5,7 @@
 //! and the record before and after. Append-only: nothing here updates or deletes a row, and the
 //! database refuses it too (a trigger on both backends). Readable by admins and the Associatie.
 
+use crate::dates::Timestamp;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -12,7 +13,6 @@ use crate::auth::{Caller, Role};
 use crate::db::schema::audit_log;
 use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, Utc};
 
 crate::text_enum! {
     /// What happened.
@@ -51,7 +51,7 @@ crate::text_enum! {
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     pub id: i64,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     /// Client id of who did it, or `system` (the command line on the server).
     pub actor: String,
     pub action: AuditAction,

@@ -1,6 +1,7 @@
 //! API clients (OAuth2 client credentials): create, list, rotate, revoke; the token grant; and
 //! turning a verified token into a [`Caller`] against the database.
 
+use crate::dates::Timestamp;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,6 @@ use crate::audit::{self, AuditAction, AuditSubject};
 use crate::db::schema::{api_clients, organisations};
 use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult, FieldIssue};
-use chrono::{DateTime, Utc};
 
 /// An API client as listed (never with its secret).
 #[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
@@ -20,10 +20,10 @@ pub struct ApiClient {
     pub name: String,
     pub role: Role,
     pub organisation_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     pub created_by: Option<String>,
-    pub secret_rotated_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
+    pub secret_rotated_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
     pub active: bool,
 }
 

@@ -191,7 +191,7 @@ impl Indicator {
 pub struct CatalogueVersion {
     pub version: String,
     pub title: String,
-    pub released_on: NaiveDate,
+    pub released_on: crate::dates::Date,
     /// The version this one builds on.
     pub extends: Option<String>,
     /// SHA-256 of its resolved content (its fields and every indicator as stored).
@@ -479,7 +479,7 @@ impl Catalogue {
             let mut v = CatalogueVersion {
                 version: file.version,
                 title: file.title,
-                released_on,
+                released_on: released_on.into(),
                 extends: file.extends,
                 checksum: String::new(),
                 indicators: list,
@@ -768,7 +768,7 @@ impl Catalogue {
             let row = VersionRow {
                 version: v.version.clone(),
                 title: v.title.clone(),
-                released_on: v.released_on,
+                released_on: v.released_on.0,
                 extends: v.extends.clone(),
                 checksum: v.checksum.clone(),
                 loaded_at: crate::db::now(),
@@ -842,7 +842,7 @@ impl Catalogue {
             versions.push(CatalogueVersion {
                 version: vr.version,
                 title: vr.title,
-                released_on: vr.released_on,
+                released_on: vr.released_on.into(),
                 extends: vr.extends,
                 checksum: vr.checksum,
                 indicators: list,

@@ -309,8 +309,8 @@ pub fn has_pending_migrations(conn: &mut DbConn) -> AppResult<bool> {
 
 /// Stored timestamps are UTC without a zone; responses show them as RFC 3339 in UTC
 /// (`2026-11-25T12:00:00.123456Z`).
-pub fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    t.and_utc()
+pub fn utc(t: chrono::NaiveDateTime) -> crate::dates::Timestamp {
+    crate::dates::Timestamp(t.and_utc())
 }
 
 /// Current time as stored in the database (UTC, microseconds).

@@ -218,6 +218,49 @@ fn finish(doc: &mut serde_json::Value) {
     }
     doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"] =
         json!(crate::error::ERROR_CODES);
+    // Moments and days are plain strings with a format in JSON; write them inline where they
+    // are used, as generators expect, rather than as components of their own.
+    for name in ["Timestamp", "Date"] {
+        if let Some(schema) = doc["components"]["schemas"]
+            .as_object_mut()
+            .and_then(|s| s.remove(name))
+        {
+            inline_ref(doc, &format!("#/components/schemas/{name}"), &schema);
+        }
+    }
+}
+
+/// Replace every `{"$ref": target}` in `v` by `schema` (without its example), and a nullable
+/// `oneOf: [ref, null]` by the schema with `type: [string, null]`.
+fn inline_ref(v: &mut serde_json::Value, target: &str, schema: &serde_json::Value) {
+    use serde_json::{Value, json};
+    let is_ref = |x: &Value| x.get("$ref").and_then(Value::as_str) == Some(target);
+    let plain = json!({"type": schema["type"], "format": schema["format"]});
+    match v {
+        Value::Object(map) => {
+            if map.get("$ref").and_then(Value::as_str) == Some(target) {
+                *v = plain;
+                return;
+            }
+            if let Some(Value::Array(alts)) = map.get("oneOf")
+                && alts.len() == 2
+                && alts.iter().any(is_ref)
+                && alts
+                    .iter()
+                    .any(|a| a.get("type").and_then(Value::as_str) == Some("null"))
+            {
+                map.remove("oneOf");
+                map.insert("type".into(), json!([schema["type"], "null"]));
+                map.insert("format".into(), schema["format"].clone());
+                return;
+            }
+            for child in map.values_mut() {
+                inline_ref(child, target, schema);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| inline_ref(c, target, schema)),
+        _ => {}
+    }
 }
 
 fn standard_description(status: &str) -> &'static str {

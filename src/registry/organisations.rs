@@ -1,6 +1,7 @@
 //! Wijkteam organisations: the registry the Associatie keeps. Readable by everyone (names, team
 //! types and the municipalities served are public facts); changed by admins only.
 
+use crate::dates::{Date, Timestamp};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -13,7 +14,6 @@ use crate::auth::Caller;
 use crate::db::schema::{organisation_municipalities as om, organisations};
 use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult, FieldIssue};
-use chrono::{DateTime, Utc};
 
 crate::text_enum! {
     /// Where "provides help itself" comes from.
@@ -42,9 +42,9 @@ pub struct ServedMunicipality {
     /// CBS code.
     pub code: String,
     pub name: String,
-    pub valid_from: NaiveDate,
+    pub valid_from: Date,
     /// Last day served (inclusive); null while still served.
-    pub valid_to: Option<NaiveDate>,
+    pub valid_to: Option<Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
@@ -72,16 +72,16 @@ pub struct Organisation {
     pub province: Option<String>,
     pub municipalities: Vec<ServedMunicipality>,
     pub active: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Organisation {
     /// Whether the organisation serves `code` at some day between `from` and `to`.
     pub fn serves(&self, code: &str, from: NaiveDate, to: NaiveDate) -> bool {
-        self.municipalities
-            .iter()
-            .any(|m| m.code == code && m.valid_from <= to && m.valid_to.is_none_or(|t| t >= from))
+        self.municipalities.iter().any(|m| {
+            m.code == code && m.valid_from.0 <= to && m.valid_to.is_none_or(|t| t.0 >= from)
+        })
     }
 }
 
@@ -93,9 +93,9 @@ pub struct ServedMunicipalityInput {
     /// CBS code, e.g. GM0363.
     pub code: String,
     /// First day served (default 2015-01-01).
-    pub valid_from: Option<NaiveDate>,
+    pub valid_from: Option<Date>,
     /// Last day served, inclusive (default: still served).
-    pub valid_to: Option<NaiveDate>,
+    pub valid_to: Option<Date>,
 }
 
 #[derive(Debug, Clone, Deserialize, async_graphql::InputObject, utoipa::ToSchema)]
@@ -242,8 +242,11 @@ fn validate_municipalities(
             ));
             continue;
         }
-        let from = m.valid_from.unwrap_or_else(default_valid_from);
-        if let Some(to) = m.valid_to
+        let from = m
+            .valid_from
+            .map_or_else(default_valid_from, NaiveDate::from);
+        let valid_to = m.valid_to.map(NaiveDate::from);
+        if let Some(to) = valid_to
             && to < from
         {
             issues.push(FieldIssue::new(
@@ -255,7 +258,7 @@ fn validate_municipalities(
         }
         let overlaps = out.iter().any(|(c, f, t)| {
             *c == code
-                && *f <= m.valid_to.unwrap_or(NaiveDate::MAX)
+                && *f <= valid_to.unwrap_or(NaiveDate::MAX)
                 && t.unwrap_or(NaiveDate::MAX) >= from
         });
         if overlaps {
@@ -266,7 +269,7 @@ fn validate_municipalities(
             ));
             continue;
         }
-        out.push((code, from, m.valid_to));
+        out.push((code, from, valid_to));
     }
     out
 }
@@ -433,7 +436,13 @@ pub fn update(
         None => current
             .municipalities
             .iter()
-            .map(|m| (m.code.clone(), m.valid_from, m.valid_to))
+            .map(|m| {
+                (
+                    m.code.clone(),
+                    m.valid_from.0,
+                    m.valid_to.map(NaiveDate::from),
+                )
+            })
             .collect(),
     };
     if patch.primary_municipality.is_some()
@@ -513,8 +522,8 @@ fn assemble(
                     .map(|m| m.name.clone())
                     .unwrap_or_default(),
                 code: s.municipality_code,
-                valid_from: s.valid_from,
-                valid_to: s.valid_to,
+                valid_from: s.valid_from.into(),
+                valid_to: s.valid_to.map(Date::from),
             })
             .collect(),
         name: row.name,

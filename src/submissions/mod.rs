@@ -11,6 +11,7 @@ pub mod numbers;
 pub(crate) mod store;
 pub mod validate;
 
+use crate::dates::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
@@ -25,7 +26,6 @@ use crate::db::schema::{figures, submission_events, submission_revisions, submis
 use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult, FieldIssue};
 use crate::period::{Period, PeriodInfo};
-use chrono::{DateTime, Utc};
 
 crate::text_enum! {
     /// Workflow status of a revision.
@@ -89,8 +89,8 @@ pub struct Submission {
     pub catalogue_version: String,
     /// Figures in the newest revision.
     pub figure_count: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 #[derive(
@@ -105,7 +105,7 @@ pub struct Revision {
     pub publication: Publication,
     /// Client id of who posted it.
     pub posted_by: String,
-    pub posted_at: DateTime<Utc>,
+    pub posted_at: Timestamp,
     pub figure_count: i32,
     pub warning_count: i32,
     pub return_reason: Option<String>,
@@ -148,7 +148,7 @@ pub struct Event {
     pub action: Action,
     /// Client id of who did it.
     pub actor: String,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     pub reason: Option<String>,
 }
 

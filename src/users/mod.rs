@@ -17,7 +17,8 @@ pub mod password;
 pub mod sessions;
 pub mod totp;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use crate::dates::Timestamp;
+use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -45,10 +46,10 @@ pub struct User {
     pub has_password: bool,
     /// Whether a second factor (TOTP) is set up.
     pub second_factor: bool,
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     pub created_by: String,
-    pub updated_at: DateTime<Utc>,
-    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub updated_at: Timestamp,
+    pub last_sign_in_at: Option<Timestamp>,
 }
 
 impl User {
@@ -102,7 +103,7 @@ pub struct Invitation {
     pub token: String,
     /// The path to open, with the token: `/account/welkom?token=…` (prefix the site's URL).
     pub path: String,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
 }
 
 #[derive(Queryable, Selectable, Clone)]
@@ -522,7 +523,7 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: i64) -> AppResult<User> {
 pub struct OpenInvitation {
     pub email: String,
     pub purpose: InvitationPurpose,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
 }
 
 fn load_invitation(

@@ -12,15 +12,65 @@ use crate::error::AppResult;
 
 type Entry = Arc<dyn Any + Send + Sync>;
 
-#[derive(Default)]
+/// A bounded map that, when full, drops the least recently used tenth of its entries (never all
+/// of them: a burst of distinct requests must not empty the cache of what is in use).
+struct Lru<V> {
+    capacity: usize,
+    tick: u64,
+    map: HashMap<String, (u64, V)>,
+}
+
+impl<V: Clone> Lru<V> {
+    fn new(capacity: usize) -> Self {
+        Lru {
+            capacity,
+            tick: 0,
+            map: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, key: &str) -> Option<V> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.map.get_mut(key).map(|(used, v)| {
+            *used = tick;
+            v.clone()
+        })
+    }
+
+    fn insert(&mut self, key: String, value: V) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.map.len() >= self.capacity && !self.map.contains_key(&key) {
+            let drop = (self.capacity / 10).max(1);
+            let mut ticks: Vec<u64> = self.map.values().map(|(t, _)| *t).collect();
+            let (_, cut, _) = ticks.select_nth_unstable(drop - 1);
+            let cut = *cut;
+            self.map.retain(|_, (t, _)| *t > cut);
+        }
+        self.tick += 1;
+        self.map.insert(key, (self.tick, value));
+    }
+
+    fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
 struct State {
     version: i64,
-    entries: HashMap<String, Entry>,
+    entries: Lru<Entry>,
     /// The organisations as views see them; kept even when view caching is off.
     organisations: Option<Entry>,
     /// Protected table families per indicator and year; kept even when view caching is off
     /// (they decide what is shown, and are costly to compute).
-    families: HashMap<String, Arc<crate::views::protect::Family>>,
+    families: Lru<Arc<crate::views::protect::Family>>,
 }
 
 impl State {
@@ -31,6 +81,9 @@ impl State {
         self.families.clear();
     }
 }
+
+/// Protected table families kept per data version (an indicator × versions × year each).
+const MAX_FAMILIES: usize = 4096;
 
 pub struct ViewCache {
     max_entries: usize,
@@ -44,7 +97,9 @@ impl ViewCache {
             max_entries,
             state: Mutex::new(State {
                 version: -1,
-                ..Default::default()
+                entries: Lru::new(max_entries),
+                organisations: None,
+                families: Lru::new(MAX_FAMILIES),
             }),
         }
     }
@@ -57,7 +112,7 @@ impl ViewCache {
             }
             s.advance(version);
         }
-        s.entries.get(key).cloned()
+        s.entries.get(key)
     }
 
     /// The organisation table as views use it, at the current data version.
@@ -96,7 +151,7 @@ impl ViewCache {
         if s.version != version {
             return None;
         }
-        s.families.get(key).cloned()
+        s.families.get(key)
     }
 
     /// Keep a family computed at `version` (unless the version moved on meanwhile).
@@ -109,9 +164,6 @@ impl ViewCache {
         let family = Arc::new(family);
         let mut s = self.state.lock().expect("cache lock");
         if s.version == version {
-            if s.families.len() >= 4096 {
-                s.families.clear();
-            }
             s.families.insert(key, family.clone());
         }
         family
@@ -121,9 +173,6 @@ impl ViewCache {
         let mut s = self.state.lock().expect("cache lock");
         if s.version != version {
             return;
-        }
-        if s.entries.len() >= self.max_entries {
-            s.entries.clear();
         }
         s.entries.insert(key, value);
     }
@@ -151,5 +200,44 @@ impl ViewCache {
         let value = Arc::new(compute(conn)?);
         self.store(version, key, value.clone());
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lru;
+
+    #[test]
+    fn a_full_cache_drops_the_least_recently_used_tenth_and_keeps_what_is_in_use() {
+        let mut lru = Lru::new(100);
+        for i in 0..100 {
+            lru.insert(format!("k{i}"), i);
+        }
+        // k0..k9 are read again: they are in use, k10..k19 are now the oldest.
+        for i in 0..10 {
+            assert_eq!(lru.get(&format!("k{i}")), Some(i));
+        }
+        lru.insert("new".into(), 1000);
+        assert_eq!(lru.len(), 91, "a tenth dropped, not everything");
+        for i in 0..10 {
+            assert!(
+                lru.get(&format!("k{i}")).is_some(),
+                "recently used k{i} kept"
+            );
+        }
+        for i in 10..20 {
+            assert!(
+                lru.get(&format!("k{i}")).is_none(),
+                "least recently used k{i} dropped"
+            );
+        }
+        assert_eq!(lru.get("new"), Some(1000));
+        // Re-inserting a present key never evicts.
+        let before = lru.len();
+        lru.insert("new".into(), 1001);
+        assert_eq!(lru.len(), before);
+        let mut off = Lru::new(0);
+        off.insert("x".into(), 1);
+        assert_eq!(off.get("x"), None);
     }
 }

@@ -287,7 +287,13 @@ pub struct Headline {
     pub href: String,
     pub value: String,
     pub change: String,
+    /// The last years (sparkline and its table), and the trend view they come from.
+    pub years: Vec<Row>,
+    pub api: String,
 }
+
+/// How many years the dashboard's sparklines cover.
+const SPARK_YEARS: i32 = 5;
 
 pub struct GoalCard {
     pub code: String,
@@ -336,7 +342,7 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> WebResul
                         &TrendQuery {
                             indicator: ind.code.clone(),
                             version: None,
-                            from: year - 1,
+                            from: year - SPARK_YEARS + 1,
                             to: year,
                             base: Some(year - 1),
                             group_by: vec![],
@@ -351,7 +357,7 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> WebResul
                         .filter(|p| p.aggregate.value.is_some())
                         .cloned();
                     if let Some(p) = point {
-                        found = Some((ind, p, trend.change_unit));
+                        found = Some((ind, p, trend));
                         break;
                     }
                 }
@@ -376,14 +382,33 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> WebResul
             },
             description: goal.description.clone(),
             code: goal.code,
-            headline: found.map(|(ind, p, unit)| Headline {
+            headline: found.map(|(ind, p, trend)| Headline {
                 indicator: indicator_label(&ind, lang),
                 href: lang.href(&format!("/indicatoren/{}", ind.code), &[]),
                 value: format::value(p.aggregate.value.unwrap_or_default(), ind.unit, lang),
                 change: p
                     .change
-                    .map(|c| format::change(c, unit == ChangeUnit::PercentagePoints, lang))
+                    .map(|c| {
+                        format::change(c, trend.change_unit == ChangeUnit::PercentagePoints, lang)
+                    })
                     .unwrap_or_default(),
+                years: trend
+                    .series
+                    .first()
+                    .map(|s| {
+                        s.points
+                            .iter()
+                            .map(|p| {
+                                let y = p.year.to_string();
+                                Row::of(y.clone(), y, &p.aggregate, ind.unit, lang)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                api: format!(
+                    "/api/v1/views/trend?indicator={}&from={}&to={year}&base={}",
+                    ind.code, trend.from, trend.base
+                ),
             }),
         })
         .collect();

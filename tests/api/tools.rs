@@ -469,3 +469,79 @@ async fn graphql_speaks_graphql_over_http() {
         &res.text()[..100.min(res.text().len())]
     );
 }
+
+#[actix_web::test]
+async fn moments_and_days_are_the_same_text_in_rest_and_graphql_with_described_scalars() {
+    let app = TestApp::spawn().await;
+    let fx = app.fixture().await;
+    let rest = app
+        .get(&format!("/api/v1/organisations/{}", fx.org_a), None)
+        .await;
+    assert_eq!(rest.status, 200);
+    let rest = rest.json();
+    let gql = app
+        .gql_ok(
+            "query($id: Int!) { organisation(id: $id) { createdAt updatedAt municipalities { validFrom validTo } } }",
+            json!({"id": fx.org_a}),
+            None,
+        )
+        .await;
+    let org = &gql["organisation"];
+    let created = rest["createdAt"].as_str().unwrap();
+    assert_eq!(org["createdAt"], rest["createdAt"]);
+    assert_eq!(org["updatedAt"], rest["updatedAt"]);
+    assert!(created.ends_with('Z'), "UTC with a Z: {created}");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created).is_ok(),
+        "{created}"
+    );
+    assert_eq!(org["municipalities"][0]["validFrom"], json!("2015-01-01"));
+    assert_eq!(
+        org["municipalities"][0]["validFrom"],
+        rest["municipalities"][0]["validFrom"]
+    );
+    assert_eq!(org["municipalities"][0]["validTo"], json!(null));
+
+    // The scalars say what their text is; no library default or Rust type name shows.
+    let types = app
+        .gql_ok(
+            r#"{ dt: __type(name: "DateTime") { kind description specifiedByURL }
+                 d: __type(name: "Date") { kind description }
+                 naive: __type(name: "NaiveDate") { name } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(types["dt"]["kind"], "SCALAR");
+    let dt = types["dt"]["description"].as_str().unwrap();
+    assert!(dt.contains("RFC 3339") && dt.contains("UTC"), "{dt}");
+    assert!(!dt.contains("Implement"), "{dt}");
+    assert_eq!(
+        types["dt"]["specifiedByURL"],
+        "https://www.rfc-editor.org/rfc/rfc3339"
+    );
+    assert!(
+        types["d"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("YYYY-MM-DD")
+    );
+    assert_eq!(types["naive"], json!(null));
+
+    // A malformed day in an input is refused with a GraphQL error, and nothing is created.
+    let bad = app
+        .gql(
+            r#"mutation { createOrganisation(input: { name: "Buurtteam C", teamType: JEUGD, orgForm: STICHTING,
+                 municipalities: [{ code: "GM0344", validFrom: "01-01-2024" }] }) { id } }"#,
+            json!({}),
+            Some(&fx.admin),
+        )
+        .await;
+    let message = bad["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("YYYY-MM-DD"), "{bad}");
+    let list = app.get("/api/v1/organisations", None).await.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+}

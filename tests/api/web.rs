@@ -114,6 +114,11 @@ async fn every_page_answers_html_and_shows_only_what_the_public_may_see() {
         let public = app.get(&q, None).await.json();
         let full = app.get(&q, Some(&assoc)).await.json();
         assert!(page.contains(&q.replace('&', "&#38;")), "download link {q}");
+        for format in ["format=csv", "format=csv&dialect=excel-nl", "format=xlsx"] {
+            let res = app.get(&format!("{q}&{format}"), None).await;
+            assert_eq!(res.status, 200, "{q}&{format}: {}", res.text());
+            assert!(page.contains(&format!("{q}&{format}").replace('&', "&#38;")));
+        }
         for (p, f) in public["rows"]
             .as_array()
             .unwrap()
