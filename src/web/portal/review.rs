@@ -56,7 +56,7 @@ pub async fn queue(state: web::Data<AppState>, req: HttpRequest) -> PortalResult
                     figures: sub.figure_count.to_string(),
                     warnings: latest.map_or(0, |r| r.warning_count),
                     posted_at: latest
-                        .map(|r| r.posted_at.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .map(|r| r.posted_at.0.format("%Y-%m-%d %H:%M UTC").to_string())
                         .unwrap_or_default(),
                     href: format!("/portaal/inzendingen/{}", sub.id),
                 });

@@ -137,7 +137,7 @@ pub async fn organisation(
             key: sub.status.as_str().to_owned(),
             revision: sub.latest_revision.to_string(),
             figures: sub.figure_count.to_string(),
-            updated: when(sub.updated_at),
+            updated: when(sub.updated_at.0),
             reason: reasons
                 .iter()
                 .find(|(i, _)| *i == sub.id)
@@ -537,7 +537,7 @@ pub async fn submission(
                     status: p.status(r.status).to_owned(),
                     key: r.status.as_str().to_owned(),
                     posted_by: r.posted_by.clone(),
-                    posted_at: when(r.posted_at),
+                    posted_at: when(r.posted_at.0),
                     figures: r.figure_count.to_string(),
                     warnings: r.warning_count.to_string(),
                     reason: r.return_reason.clone().unwrap_or_default(),
@@ -552,7 +552,7 @@ pub async fn submission(
                     revision: e.revision.to_string(),
                     action: p.action(e.action).to_owned(),
                     actor: e.actor.clone(),
-                    at: when(e.at),
+                    at: when(e.at.0),
                     reason: e.reason.clone().unwrap_or_default(),
                 })
                 .collect(),
