@@ -145,10 +145,14 @@ async fn invite(app: &TestApp, email: &str, role: Role, org: Option<i64>) -> Str
         .token
 }
 
-fn totp_code(secret: &str) -> String {
-    let now = chrono::Utc::now().timestamp();
+fn step_now() -> i64 {
+    totp::step_at(chrono::Utc::now().timestamp())
+}
+
+/// The code of a time step (a code is accepted once, within one step of the clock).
+fn code_of_step(secret: &str, step: i64) -> String {
     let key = totp::base32_decode(secret).unwrap();
-    format!("{:06}", totp::hotp(&key, totp::step_at(now) as u64, 6))
+    format!("{:06}", totp::hotp(&key, step as u64, 6))
 }
 
 /// Accept the invitation and sign in; returns the page the sign-in leads to.
@@ -202,6 +206,14 @@ async fn team_member<'a>(app: &'a TestApp, email: &str, org: i64) -> Browser<'a>
 
 /// An Associatie member, with the second factor set up; signed in.
 async fn associatie_member<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    associatie_member_with_secret(app, email).await.0
+}
+
+/// Also the secret and the time step of the code that confirmed it.
+async fn associatie_member_with_secret<'a>(
+    app: &'a TestApp,
+    email: &str,
+) -> (Browser<'a>, String, i64) {
     let token = invite(app, email, Role::Associatie, None).await;
     let mut b = Browser::new(app);
     // Required before anything else.
@@ -217,15 +229,16 @@ async fn associatie_member<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
         .post_form("/account/app", &[("csrf", &csrf), ("code", "000000")])
         .await;
     assert_eq!(res.status, 422, "{}", res.text());
+    let step = step_now();
     let res = b
         .post_form(
             "/account/app",
-            &[("csrf", &csrf), ("code", &totp_code(&secret))],
+            &[("csrf", &csrf), ("code", &code_of_step(&secret, step))],
         )
         .await;
     assert_eq!(location(&res), "/portaal");
     assert_eq!(location(&b.get("/portaal").await), "/portaal/beoordelen");
-    b
+    (b, secret, step)
 }
 
 const BAD_CSV: &str = "\u{feff}indicator;gemeente;waarde;teller;noemer;respondenten;aantal;toelichting\r\n\
@@ -613,4 +626,84 @@ async fn a_team_reaches_only_its_own_pages() {
         )
         .await;
     assert_eq!(res.status, 401);
+}
+
+#[actix_web::test]
+async fn the_code_step_password_change_and_sign_out_everywhere() {
+    let app = TestApp::spawn().await;
+    let email = "e@associatie.nl";
+    let (mut first, secret, step) = associatie_member_with_secret(&app, email).await;
+    // The step after the one used to confirm: accepted once, within a step of the clock.
+    let next = code_of_step(&secret, step + 1);
+    // A second browser: after the password, only the code page opens.
+    let mut second = Browser::new(&app);
+    let res = second
+        .post_form(
+            "/account/inloggen",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&res), "/account/code");
+    assert_eq!(
+        location(&second.get("/portaal/beoordelen").await),
+        "/account/code"
+    );
+    let page = second.page("/account/code").await;
+    let csrf = hidden(&page, "csrf");
+    let res = second
+        .post_form("/account/code", &[("csrf", &csrf), ("code", "123456")])
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(res.text().contains("data-field=\"code\""));
+    let res = second
+        .post_form("/account/code", &[("csrf", "nep"), ("code", &next)])
+        .await;
+    assert_eq!(res.status, 403);
+    let res = second
+        .post_form("/account/code", &[("csrf", &csrf), ("code", &next)])
+        .await;
+    assert_eq!(location(&res), "/portaal");
+    second.page("/portaal/beoordelen").await;
+
+    // Changing the password: the current one must be right; the other sessions end.
+    let page = first.page("/account/wachtwoord").await;
+    let csrf = hidden(&page, "csrf");
+    let new = "groene kikker springt 7 keer";
+    let res = first
+        .post_form(
+            "/account/wachtwoord",
+            &[
+                ("csrf", &csrf),
+                ("current", "fout wachtwoord hier"),
+                ("password", new),
+                ("password2", new),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let res = first
+        .post_form(
+            "/account/wachtwoord",
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("password", new),
+                ("password2", new),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(res.text().contains("class=\"notice\""));
+    assert_eq!(
+        location(&second.get("/portaal/beoordelen").await),
+        "/account/inloggen"
+    );
+    first.page("/portaal/beoordelen").await;
+
+    // Sign out everywhere: this session ends too.
+    let res = first
+        .post_form("/account/overal-uitloggen", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&res), "/account/inloggen");
+    assert_eq!(location(&first.get("/account").await), "/account/inloggen");
 }

@@ -15,6 +15,7 @@ macro_rules! texts {
 
 texts! {
     portal: "Portaal", "Portal";
+    footer: "Het portaal van de basisset. Je ziet en doet hier precies wat je rol via de API mag; vertrouwelijke cijfers blijven vertrouwelijk.", "The basisset portal. Here you see and do exactly what your role may do through the API; confidential figures stay confidential.";
     nav_overview: "Overzicht", "Overview";
     nav_review: "Beoordelen", "Review";
     nav_account: "Account", "Account";
