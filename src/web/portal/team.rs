@@ -269,6 +269,12 @@ pub async fn upload(
 ) -> PortalResult {
     let lang = Lang::of(&req);
     let id = id.into_inner();
+    // Only a signed-in person of the organisation's team gets its body read.
+    super::signed_in(&state, &req, lang)
+        .await?
+        .caller()
+        .require_write_org(id)
+        .or_exit(lang)?;
     let body = crate::transport::read_body(payload, state.config.limits.max_body_bytes)
         .await
         .or_exit(lang)?;
