@@ -5,19 +5,20 @@ use async_graphql::{Context, InputObject, Object, Result};
 use super::{ContextExt, gql, run};
 use crate::error::AppError;
 use crate::period::Period;
-use crate::registry::{OrgForm, SizeClass, TeamType};
+use crate::registry::{OrgForm, OrgSizeClass, TeamType};
 use crate::views::aggregate::{AggregateQuery, AggregateView};
 use crate::views::benchmark::{BenchmarkQuery, BenchmarkView};
 use crate::views::completeness::{CompletenessQuery, CompletenessView};
 use crate::views::municipalities::{MunicipalityQuery, MunicipalityView};
 use crate::views::trend::{TrendQuery, TrendView};
-use crate::views::{self, GroupDim, HelpGroup, ViewContext, ViewFilter};
+use crate::views::{self, GroupDim, HelpGroup, Pooling, ViewContext, ViewFilter};
 
 /// Restrict a view to organisations with these characteristics.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct ViewFilterInput {
     pub team_type: Option<TeamType>,
-    pub size_class: Option<SizeClass>,
+    /// KLEIN, MIDDELGROOT, GROOT, or REGIONAAL (organisations serving several municipalities).
+    pub size_class: Option<OrgSizeClass>,
     /// Province code PV20..PV31.
     pub province: Option<String>,
     pub provides_help: Option<HelpGroup>,
@@ -66,6 +67,11 @@ impl ViewQuery {
         #[graphql(default)] group_by: Vec<GroupDim>,
         #[graphql(default)] filter: ViewFilterInput,
         version: Option<String>,
+        #[graphql(
+            desc = "Default: the indicator's own pooling (DISTRIBUTION when not additive). A \
+                    pooled value of an indicator that is not additive is refused (not_additive)."
+        )]
+        pooling: Option<Pooling>,
     ) -> Result<std::sync::Arc<AggregateView>> {
         let state = ctx.state().clone();
         let query = AggregateQuery {
@@ -78,6 +84,7 @@ impl ViewQuery {
             ))?,
             group_by: dedup(group_by),
             filter: filter.into_filter(&state.reference)?,
+            pooling,
         };
         run(ctx, move |conn, state, caller| {
             views::aggregate::aggregate_view(conn, &ViewContext::new(state, caller), &query)
@@ -98,6 +105,8 @@ impl ViewQuery {
         #[graphql(default)] filter: ViewFilterInput,
         #[graphql(default = false)] balanced: bool,
         version: Option<String>,
+        #[graphql(desc = "Default: the indicator's own pooling (DISTRIBUTION when not additive).")]
+        pooling: Option<Pooling>,
     ) -> Result<std::sync::Arc<TrendView>> {
         let state = ctx.state().clone();
         let query = TrendQuery {
@@ -109,6 +118,7 @@ impl ViewQuery {
             group_by: dedup(group_by),
             filter: filter.into_filter(&state.reference)?,
             balanced,
+            pooling,
         };
         run(ctx, move |conn, state, caller| {
             views::trend::trend_view(conn, &ViewContext::new(state, caller), &query)
@@ -117,6 +127,7 @@ impl ViewQuery {
     }
 
     /// One organisation against its peers (default: same team type and size class).
+    #[allow(clippy::too_many_arguments)]
     async fn benchmark(
         &self,
         ctx: &Context<'_>,
@@ -125,6 +136,8 @@ impl ViewQuery {
         period: String,
         peers: Option<Vec<GroupDim>>,
         version: Option<String>,
+        #[graphql(desc = "Default: the indicator's own pooling (DISTRIBUTION when not additive).")]
+        pooling: Option<Pooling>,
     ) -> Result<std::sync::Arc<BenchmarkView>> {
         let organisation = i64::from(organisation);
         let query = BenchmarkQuery {
@@ -133,6 +146,7 @@ impl ViewQuery {
             version,
             units: gql(views::units_of(Some(&period), None, None))?,
             peers: dedup(peers.unwrap_or_else(|| vec![GroupDim::TeamType, GroupDim::SizeClass])),
+            pooling,
         };
         run(ctx, move |conn, state, caller| {
             views::benchmark::benchmark_view(conn, &ViewContext::new(state, caller), &query)

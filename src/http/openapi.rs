@@ -118,10 +118,19 @@ impl Modify for StandardResponses {
                 add("401", "Invalid, expired or revoked access token");
                 add("500", "Unexpected failure (details are logged, not shown)");
                 add("503", "Database unavailable");
+                let paged = op.parameters.iter().flatten().any(|p| {
+                    matches!(p, utoipa::openapi::RefOr::T(p)
+                            if p.name == "limit" || p.name == "offset")
+                });
                 if op.request_body.is_some() {
                     add("413", "Request body too large");
                     add("415", "Unsupported Content-Type");
                     add("422", "Invalid body: every problem with its location");
+                } else if paged {
+                    add(
+                        "422",
+                        "A paging parameter out of range (`limit`, `offset`), named",
+                    );
                 }
             }
         }

@@ -10,13 +10,13 @@ use crate::auth::Caller;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::catalogue::parse_param;
 use crate::period::Period;
-use crate::registry::{OrgForm, SizeClass, TeamType};
+use crate::registry::{OrgForm, OrgSizeClass, TeamType};
 use crate::views::aggregate::{AggregateQuery, AggregateView};
 use crate::views::benchmark::{BenchmarkQuery, BenchmarkView};
 use crate::views::completeness::{CompletenessQuery, CompletenessView};
 use crate::views::municipalities::{MunicipalityQuery, MunicipalityView};
 use crate::views::trend::{TrendQuery, TrendView};
-use crate::views::{self, GroupDim, HelpGroup, ViewContext, ViewFilter};
+use crate::views::{self, GroupDim, HelpGroup, Pooling, ViewContext, ViewFilter};
 
 fn wants_csv(req: &HttpRequest, format: Option<&str>) -> bool {
     format.is_some_and(|f| f.eq_ignore_ascii_case("csv"))
@@ -49,7 +49,8 @@ fn respond<T: serde::Serialize>(
 pub struct FilterParams {
     #[param(value_type = Option<TeamType>)]
     team_type: Option<String>,
-    #[param(value_type = Option<SizeClass>)]
+    /// klein, middelgroot, groot, or regionaal (organisations serving several municipalities).
+    #[param(value_type = Option<OrgSizeClass>)]
     size_class: Option<String>,
     /// Province code PV20..PV31.
     province: Option<String>,
@@ -105,6 +106,13 @@ pub struct AggregateParams {
     group_by: Option<String>,
     /// Catalogue version (default current).
     version: Option<String>,
+    /// How figures of several organisations are combined: the indicator's own pooling by
+    /// default (sum, ratio_of_sums, weighted_mean; distribution for indicators that are not
+    /// additive). `distribution` gives quartiles only; a pooled value of an indicator that is
+    /// not additive is refused (422, code not_additive on field pooling).
+    #[param(value_type = Option<Pooling>)]
+    pooling: Option<String>,
+
     /// `csv` for CSV (same as Accept: text/csv), `xlsx` for an Excel workbook (same as Accept:
     /// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), `json` (default).
     format: Option<String>,
@@ -133,6 +141,7 @@ pub async fn aggregate(
         units: views::units_of(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?,
         group_by: GroupDim::parse_list(q.group_by.as_deref(), "groupBy")?,
         filter: f.to_filter(&state)?,
+        pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
     let s = state.clone();
     let view = state
@@ -171,11 +180,18 @@ pub struct TrendParams {
     to: i32,
     /// Base year, index = 100 (default: from).
     base: Option<i32>,
-    /// Comma-separated: teamType, sizeClass, province, providesHelp, orgForm.
+    /// Comma-separated: teamType, sizeClass, province, providesHelp, orgForm, selfRegistration.
     group_by: Option<String>,
     /// Only organisations with a value in every year.
     balanced: Option<bool>,
     version: Option<String>,
+    /// How figures of several organisations are combined: the indicator's own pooling by
+    /// default (sum, ratio_of_sums, weighted_mean; distribution for indicators that are not
+    /// additive). `distribution` gives quartiles only; a pooled value of an indicator that is
+    /// not additive is refused (422, code not_additive on field pooling).
+    #[param(value_type = Option<Pooling>)]
+    pooling: Option<String>,
+
     /// `json` (default), `csv` or `xlsx` (or the Accept header).
     format: Option<String>,
     /// CSV dialect: `default` or `excel-nl`; given alone it means CSV.
@@ -205,6 +221,7 @@ pub async fn trend(
         group_by: GroupDim::parse_list(q.group_by.as_deref(), "groupBy")?,
         filter: f.to_filter(&state)?,
         balanced: q.balanced.unwrap_or(false),
+        pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
     let s = state.clone();
     let view = state
@@ -241,6 +258,13 @@ pub struct BenchmarkParams {
     /// Peer dimensions, comma-separated (default teamType,sizeClass).
     peers: Option<String>,
     version: Option<String>,
+    /// How figures of several organisations are combined: the indicator's own pooling by
+    /// default (sum, ratio_of_sums, weighted_mean; distribution for indicators that are not
+    /// additive). `distribution` gives quartiles only; a pooled value of an indicator that is
+    /// not additive is refused (422, code not_additive on field pooling).
+    #[param(value_type = Option<Pooling>)]
+    pooling: Option<String>,
+
     /// `json` (default), `csv` or `xlsx` (or the Accept header).
     format: Option<String>,
     /// CSV dialect: `default` or `excel-nl`; given alone it means CSV.
@@ -271,6 +295,7 @@ pub async fn benchmark(
         version: q.version.clone(),
         units: views::units_of(Some(&q.period), None, None)?,
         peers,
+        pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
     let s = state.clone();
     let view = state

@@ -3,7 +3,7 @@
 pub mod organisations;
 pub mod reference;
 
-pub use organisations::{Organisation, ProvidesHelpSource};
+pub use organisations::{OrgSizeClass, Organisation, ProvidesHelpSource};
 pub use reference::{Municipality, Province, Reference, SizeClass};
 
 crate::text_enum! {

@@ -24,6 +24,73 @@ crate::text_enum! {
         Declared = "declared",
         /// Neither figures nor a declaration.
         Unknown = "unknown",
+        /// A wmo-only team: the measure exists only for youth help, so it does not apply.
+        NotApplicable = "not_applicable",
+    }
+}
+
+crate::text_enum! {
+    /// An organisation's size class: that of the municipality it serves, or `regionaal` when it
+    /// serves several (the study left such (sub)regional teams out of its size breakdown: they
+    /// have no single size class, r. 1286).
+    pub enum OrgSizeClass {
+        /// Fewer than 50,000 residents.
+        Klein = "klein",
+        /// 50,000 to 100,000 residents.
+        Middelgroot = "middelgroot",
+        /// More than 100,000 residents.
+        Groot = "groot",
+        /// Serves several municipalities.
+        Regionaal = "regionaal",
+    }
+}
+
+impl OrgSizeClass {
+    pub fn of(size_class: SizeClass) -> OrgSizeClass {
+        match size_class {
+            SizeClass::Klein => OrgSizeClass::Klein,
+            SizeClass::Middelgroot => OrgSizeClass::Middelgroot,
+            SizeClass::Groot => OrgSizeClass::Groot,
+        }
+    }
+}
+
+/// Whether an organisation is regional: it serves several municipalities today (of the
+/// municipalities it is registered for, those whose service has not ended).
+pub fn is_regional<'a>(served: impl IntoIterator<Item = (&'a str, Option<NaiveDate>)>) -> bool {
+    let today = chrono::Utc::now().date_naive();
+    let mut codes: Vec<&str> = served
+        .into_iter()
+        .filter(|(_, to)| to.is_none_or(|t| t >= today))
+        .map(|(c, _)| c)
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes.len() > 1
+}
+
+/// The size class an organisation has in the registry and in views: `regionaal` when regional,
+/// else that of its primary municipality.
+pub fn size_class_of(reference: &Reference, primary: &str, regional: bool) -> Option<OrgSizeClass> {
+    if regional {
+        return Some(OrgSizeClass::Regionaal);
+    }
+    reference
+        .municipality(primary)
+        .map(|m| OrgSizeClass::of(m.size_class))
+}
+
+/// "Provides help itself" as the registry shows it: never for a wmo-only team (not
+/// applicable), else the stored value and where it comes from.
+pub fn provides_help_shown(
+    team_type: TeamType,
+    provides_help: Option<bool>,
+    source: ProvidesHelpSource,
+) -> (Option<bool>, ProvidesHelpSource) {
+    if team_type == TeamType::Wmo {
+        (None, ProvidesHelpSource::NotApplicable)
+    } else {
+        (provides_help, source)
     }
 }
 
@@ -58,7 +125,8 @@ pub struct Organisation {
     pub org_form: OrgForm,
     /// Residents can register themselves (zelfmelders).
     pub self_registration: bool,
-    /// Whether the team provides help itself (null: unknown).
+    /// Whether the team provides help itself (null: unknown, or not applicable to a wmo-only
+    /// team: see `providesHelpSource`).
     pub provides_help: Option<bool>,
     pub provides_help_source: ProvidesHelpSource,
     /// When derived from figures: the share of ambulatory youth help delivered by the team (%),
@@ -66,9 +134,12 @@ pub struct Organisation {
     pub provides_help_share: Option<f64>,
     /// What the registry declares, used until figures exist.
     pub provides_help_declared: Option<bool>,
-    /// The municipality that decides size class and province in views.
+    /// The municipality that decides province (and, unless regional, size class) in views.
     pub primary_municipality: String,
-    pub size_class: Option<SizeClass>,
+    /// Serves several municipalities (today).
+    pub regional: bool,
+    /// `regionaal` for a regional organisation, else its primary municipality's size class.
+    pub size_class: Option<OrgSizeClass>,
     pub province: Option<String>,
     pub municipalities: Vec<ServedMunicipality>,
     pub active: bool,
@@ -504,15 +575,26 @@ fn assemble(
     served: Vec<ServedRow>,
 ) -> AppResult<Organisation> {
     let primary = reference.municipality(&row.primary_municipality);
-    Ok(Organisation {
-        id: row.id,
-        team_type: row.team_type.parse().map_err(AppError::internal)?,
-        org_form: row.org_form.parse().map_err(AppError::internal)?,
-        provides_help_source: row
-            .provides_help_source
+    let team_type: TeamType = row.team_type.parse().map_err(AppError::internal)?;
+    let (provides_help, provides_help_source) = provides_help_shown(
+        team_type,
+        row.provides_help,
+        row.provides_help_source
             .parse()
             .map_err(AppError::internal)?,
-        size_class: primary.map(|m| m.size_class),
+    );
+    let regional = is_regional(
+        served
+            .iter()
+            .map(|s| (s.municipality_code.as_str(), s.valid_to)),
+    );
+    Ok(Organisation {
+        id: row.id,
+        team_type,
+        org_form: row.org_form.parse().map_err(AppError::internal)?,
+        provides_help_source,
+        regional,
+        size_class: size_class_of(reference, &row.primary_municipality, regional),
         province: primary.map(|m| m.province.clone()),
         municipalities: served
             .into_iter()
@@ -529,7 +611,7 @@ fn assemble(
         name: row.name,
         kvk: row.kvk,
         self_registration: row.self_registration,
-        provides_help: row.provides_help,
+        provides_help,
         provides_help_share: row.provides_help_share,
         provides_help_declared: row.provides_help_declared,
         primary_municipality: row.primary_municipality,

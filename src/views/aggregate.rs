@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::protect::{CellKey, Family, require_public_table};
 use super::{
-    Aggregate, Group, GroupDim, IndicatorRef, Member, PublicStatus, ViewContext, ViewFilter,
-    aggregate_full, aggregate_public, by_organisation, combine_units, fetch_summed,
+    Aggregate, Combine, Group, GroupDim, IndicatorRef, Member, Pooling, PublicStatus, ViewContext,
+    ViewFilter, aggregate_full, aggregate_public, by_organisation, combine_units, fetch_summed,
     resolve_indicator, rollup, withheld,
 };
 use crate::db::DbConn;
@@ -23,6 +23,8 @@ pub struct AggregateQuery {
     pub units: Vec<Period>,
     pub group_by: Vec<GroupDim>,
     pub filter: ViewFilter,
+    /// Requested pooling (`pooling`); default the indicator's.
+    pub pooling: Option<Pooling>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
@@ -42,6 +44,12 @@ pub struct AggregateView {
     pub from: PeriodInfo,
     pub to: PeriodInfo,
     pub group_by: Vec<GroupDim>,
+    /// How the organisations' figures make up each value (`distribution` for an indicator that
+    /// is not additive: no sums, the quartiles of the per-organisation values).
+    pub pooling: Pooling,
+    /// Catalogue versions whose figures are counted (every version defining the indicator with
+    /// the same meaning: v1 figures count under v2 where the indicator is unchanged).
+    pub catalogue_versions: Vec<String>,
     /// k: organisations whose figures a caller may not see, needed behind a value shown to it.
     pub min_organisations: i64,
     pub rows: Vec<AggregateRow>,
@@ -182,11 +190,12 @@ fn compute(
     q: &AggregateQuery,
 ) -> AppResult<AggregateView> {
     let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
+    let c = Combine::of(ctx.catalogue, ind, &versions, q.pooling, "pooling")?;
     let first = *q.units.first().expect("units");
     let last = *q.units.last().expect("units");
     let policy = ctx.policy;
     let (rows, total) = if ctx.full() {
-        full_cells(conn, ctx, ind, &versions, q)?
+        full_cells(conn, ctx, ind, c, &versions, q)?
     } else {
         let (table, years) = public_request(&q.units, &q.group_by, &q.filter, "groupBy")?;
         let families = ctx.families(conn, ind, &versions, &years)?;
@@ -194,10 +203,7 @@ fn compute(
         for (year, family) in years.iter().zip(&families) {
             for (group, key) in public_rows(family, table, &q.group_by, &q.filter, Some(*year)) {
                 let cell = family.cell(&key).expect("listed cell");
-                rows.insert(
-                    group,
-                    aggregate_public(ind.kind, cell, ctx.audience, &policy),
-                );
+                rows.insert(group, aggregate_public(c, cell, ctx.audience, &policy));
             }
         }
         let total = match families.as_slice() {
@@ -205,18 +211,20 @@ fn compute(
                 let key = family_key(&Group::default(), &q.filter);
                 family
                     .cell(&key)
-                    .map(|c| aggregate_public(ind.kind, c, ctx.audience, &policy))
-                    .unwrap_or_else(|| withheld(PublicStatus::NOT_PUBLISHED))
+                    .map(|cell| aggregate_public(c, cell, ctx.audience, &policy))
+                    .unwrap_or_else(|| withheld(PublicStatus::NOT_PUBLISHED, c.pooling))
             }
-            _ => withheld(PublicStatus::NOT_PUBLISHED),
+            _ => withheld(PublicStatus::NOT_PUBLISHED, c.pooling),
         };
         (rows, total)
     };
     Ok(AggregateView {
-        indicator: IndicatorRef::of(ind),
+        indicator: c.indicator_ref(ind),
         from: first.info(),
         to: last.info(),
         group_by: q.group_by.clone(),
+        pooling: c.pooling,
+        catalogue_versions: versions,
         min_organisations: policy.k as i64,
         rows: rows
             .into_iter()
@@ -231,6 +239,7 @@ fn full_cells(
     conn: &mut DbConn,
     ctx: &ViewContext<'_>,
     ind: &crate::catalogue::Indicator,
+    c: Combine,
     versions: &[String],
     q: &AggregateQuery,
 ) -> AppResult<(BTreeMap<Group, Aggregate>, Aggregate)> {
@@ -286,11 +295,11 @@ fn full_cells(
     } else {
         PublicStatus::NOT_PUBLISHED
     };
-    let total = aggregate_full(ind.kind, &total_members, &policy, total_status);
+    let total = aggregate_full(c, &total_members, &policy, total_status);
     let rows = groups
         .into_iter()
         .map(|(group, members)| {
-            let agg = aggregate_full(ind.kind, &members, &policy, status_of(&group));
+            let agg = aggregate_full(c, &members, &policy, status_of(&group));
             (group, agg)
         })
         .collect();

@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::aggregate::members_by_group;
 use super::protect::{CellKey, key_of, public_table, require_public_table};
 use super::{
-    Aggregate, Group, GroupDim, IndicatorRef, Member, PublicStatus, ViewContext, ViewFilter,
-    aggregate_full, aggregate_public, fetch_summed, ranks_allowed, resolve_indicator, stats,
+    Aggregate, Combine, Group, GroupDim, IndicatorRef, Member, Pooling, PublicStatus, ViewContext,
+    ViewFilter, aggregate_full, aggregate_public, fetch_summed, ranks_allowed, resolve_indicator,
+    stats,
 };
 use crate::catalogue::Direction;
 use crate::db::DbConn;
@@ -25,6 +26,8 @@ pub struct BenchmarkQuery {
     pub units: Vec<Period>,
     /// Peer dimensions (default team type and size class).
     pub peers: Vec<GroupDim>,
+    /// Requested pooling (`pooling`); default the indicator's.
+    pub pooling: Option<Pooling>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, async_graphql::SimpleObject, utoipa::ToSchema)]
@@ -58,6 +61,11 @@ pub struct BenchmarkView {
     pub better_than_percent: Option<f64>,
     /// All organisations in the country.
     pub national: Aggregate,
+    /// How the organisations' figures make up the peers' and national values
+    /// (`distribution`: not additive, compare with the quartiles).
+    pub pooling: Pooling,
+    /// Catalogue versions whose figures are counted.
+    pub catalogue_versions: Vec<String>,
 }
 
 pub fn benchmark_view(
@@ -75,6 +83,7 @@ fn compute(
 ) -> AppResult<BenchmarkView> {
     let policy = ctx.policy;
     let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
+    let c = Combine::of(ctx.catalogue, ind, &versions, q.pooling, "pooling")?;
     if q.peers.contains(&GroupDim::Year) {
         return Err(AppError::validation(
             "peers",
@@ -141,27 +150,22 @@ fn compute(
                 .unwrap_or(PublicStatus::NOT_PUBLISHED)
         };
         let own = all.iter().find(|m| m.organisation == org.id);
-        let value = own.and_then(|m| m.cell.acc.value(ind.kind));
+        let value = own.and_then(|m| c.member_value(&m.cell.acc));
         let others: Vec<f64> = peers
             .iter()
             .filter(|m| m.organisation != org.id)
-            .filter_map(|m| m.cell.acc.value(ind.kind))
+            .filter_map(|m| c.member_value(&m.cell.acc))
             .collect();
         (
             value,
             aggregate_full(
-                ind.kind,
+                c,
                 &peers,
                 &policy,
                 status(&CellKey::Group(peer_group.clone())),
             ),
             Some(others),
-            aggregate_full(
-                ind.kind,
-                &all,
-                &policy,
-                status(&CellKey::Group(Group::default())),
-            ),
+            aggregate_full(c, &all, &policy, status(&CellKey::Group(Group::default()))),
         )
     } else {
         if unit.kind != PeriodType::Year {
@@ -192,14 +196,14 @@ fn compute(
                 .members
                 .iter()
                 .filter(|m| m.organisation != org.id)
-                .filter_map(|m| m.cell.acc.value(ind.kind))
+                .filter_map(|m| c.member_value(&m.cell.acc))
                 .collect()
         });
         (
-            own.cell.acc.value(ind.kind),
-            aggregate_public(ind.kind, peer_cell, ctx.audience, &policy),
+            c.member_value(&own.cell.acc),
+            aggregate_public(c, peer_cell, ctx.audience, &policy),
             others,
-            aggregate_public(ind.kind, total, ctx.audience, &policy),
+            aggregate_public(c, total, ctx.audience, &policy),
         )
     };
     let rank = match (value, &rank_values) {
@@ -212,7 +216,7 @@ fn compute(
         Direction::Neutral => None,
     });
     Ok(BenchmarkView {
-        indicator: IndicatorRef::of(ind),
+        indicator: c.indicator_ref(ind),
         from: unit.info(),
         to: unit.info(),
         organisation: OrganisationRef {
@@ -226,5 +230,7 @@ fn compute(
         percentile_rank: rank,
         better_than_percent: better,
         national,
+        pooling: c.pooling,
+        catalogue_versions: versions,
     })
 }

@@ -27,11 +27,11 @@ use serde::Serialize;
 use crate::auth::{Caller, Role};
 use crate::catalogue::{Catalogue, Indicator, Kind};
 use crate::db::DbConn;
-use crate::db::schema::{figures, organisations};
+use crate::db::schema::{figures, organisation_municipalities, organisations};
 use crate::disclosure::{ConfStatus, Policy, Reason};
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodType};
-use crate::registry::{OrgForm, Reference, SizeClass, TeamType};
+use crate::registry::{OrgForm, OrgSizeClass, Reference, TeamType};
 use stats::{Acc, Distribution};
 
 /// Who a view is computed for.
@@ -74,6 +74,166 @@ crate::text_enum! {
         Yes = "yes",
         No = "no",
         Unknown = "unknown",
+        /// Wmo-only teams: the measure exists only for youth help (the share of ambulatory
+        /// youth help the team delivers), so it does not apply to them.
+        NotApplicable = "not_applicable",
+    }
+}
+
+impl HelpGroup {
+    /// The group of an organisation: not applicable to wmo-only teams, else its registry value.
+    pub fn of(team_type: TeamType, provides_help: Option<bool>) -> HelpGroup {
+        match (team_type, provides_help) {
+            (TeamType::Wmo, _) => HelpGroup::NotApplicable,
+            (_, Some(true)) => HelpGroup::Yes,
+            (_, Some(false)) => HelpGroup::No,
+            (_, None) => HelpGroup::Unknown,
+        }
+    }
+}
+
+crate::text_enum! {
+    /// How the figures of several organisations make up a cell's `value`.
+    pub enum Pooling {
+        /// Summed (flows, stocks, amounts of additive indicators).
+        Sum = "sum",
+        /// Sum of numerators over sum of denominators (ratios).
+        RatioOfSums = "ratio_of_sums",
+        /// Mean weighted by respondents (surveys) or cases (mean durations).
+        WeightedMean = "weighted_mean",
+        /// Not combined: the indicator is not additive across organisations (distinct residents
+        /// or households, amounts per resident). `value` is null unless one organisation is
+        /// behind the cell; `organisations` and `distribution` (the quartiles of the
+        /// per-organisation values) describe it.
+        Distribution = "distribution",
+    }
+}
+
+impl Pooling {
+    /// The pooling of a kind of figure when it may be combined.
+    pub fn of_kind(kind: Kind) -> Pooling {
+        match kind {
+            Kind::Flow | Kind::Stock | Kind::Amount => Pooling::Sum,
+            Kind::Ratio => Pooling::RatioOfSums,
+            Kind::Survey | Kind::MeanDuration => Pooling::WeightedMean,
+        }
+    }
+
+    /// Whether cells pool their figures into one value.
+    pub fn pools(self) -> bool {
+        self != Pooling::Distribution
+    }
+}
+
+/// How a view combines the figures of one indicator: its kind, and whether (and how) figures of
+/// several organisations may be pooled. The one place that decides a shown value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Combine {
+    pub kind: Kind,
+    pub pooling: Pooling,
+    /// Whether the indicator may be combined across organisations at all.
+    pub additive: bool,
+    /// An amount per resident: an organisation's figures for several municipalities are
+    /// averaged, never summed.
+    pub per_resident: bool,
+}
+
+impl Combine {
+    /// The combination for an indicator whose figures of `versions` a view reads. An
+    /// indicator is additive only if every version defining it says so: a later version's
+    /// correction (`additive = false`) holds for the figures posted under earlier ones too, as
+    /// they measure the same. `requested` (the `pooling` parameter) may ask for the
+    /// distribution only, or name the indicator's own pooling; asking a non-additive indicator
+    /// for a sum (or any pooled value) is refused with `not_additive`, naming `field`.
+    pub fn of(
+        catalogue: &Catalogue,
+        ind: &Indicator,
+        versions: &[String],
+        requested: Option<Pooling>,
+        field: &str,
+    ) -> AppResult<Combine> {
+        let additive = ind.additive
+            && versions
+                .iter()
+                .all(|v| catalogue.indicator(v, &ind.code).is_none_or(|i| i.additive));
+        let across = if additive {
+            ind.across_organisations.clone()
+        } else {
+            crate::catalogue::across_organisations(ind.kind, ind.unit, false).to_owned()
+        };
+        let own = if additive {
+            Pooling::of_kind(ind.kind)
+        } else {
+            Pooling::Distribution
+        };
+        let pooling = match requested {
+            None => own,
+            Some(Pooling::Distribution) => Pooling::Distribution,
+            Some(p) if !additive => {
+                return Err(AppError::validation(
+                    field,
+                    "not_additive",
+                    format!(
+                        "{}: figures of different organisations may not be combined ({}                          requested): {}. Use pooling=distribution (the default for this                          indicator) for the number of organisations and the quartiles of their                          values",
+                        ind.code, p, across
+                    ),
+                ));
+            }
+            Some(p) if p != own => {
+                return Err(AppError::validation(
+                    field,
+                    "invalid_pooling",
+                    format!(
+                        "{}: figures of kind {} pool as {own} (or use distribution), not {p}",
+                        ind.code, ind.kind
+                    ),
+                ));
+            }
+            Some(p) => p,
+        };
+        Ok(Combine {
+            kind: ind.kind,
+            pooling,
+            additive,
+            per_resident: ind.unit == crate::catalogue::Unit::EuroPerResident,
+        })
+    }
+
+    /// The indicator as a view shows it: with the additivity (and rule across organisations)
+    /// the view applies.
+    pub fn indicator_ref(&self, ind: &Indicator) -> IndicatorRef {
+        let mut r = IndicatorRef::of(ind);
+        if !self.additive {
+            r.additive = false;
+            r.across_organisations =
+                crate::catalogue::across_organisations(ind.kind, ind.unit, false).to_owned();
+        }
+        r
+    }
+
+    /// One organisation's value from its rolled-up figures.
+    pub fn member_value(&self, acc: &Acc) -> Option<f64> {
+        if self.per_resident && self.kind == Kind::Amount {
+            return (acc.figures > 0).then(|| acc.sum / acc.figures as f64);
+        }
+        acc.value(self.kind)
+    }
+
+    /// The value shown for a cell of `members` organisations: pooled, or (not additive) the one
+    /// organisation's value when it is alone, else nothing.
+    pub fn cell_value(&self, acc: &Acc, members: usize) -> Option<f64> {
+        if self.pooling.pools() {
+            acc.value(self.kind)
+        } else if members == 1 {
+            self.member_value(acc)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the pooled components (numerator and denominator, respondents, cases) are shown.
+    fn shows(&self, kind: Kind) -> bool {
+        self.kind == kind && self.pooling.pools()
     }
 }
 
@@ -178,7 +338,7 @@ impl GroupDim {
 #[serde(rename_all = "camelCase")]
 pub struct Group {
     pub team_type: Option<TeamType>,
-    pub size_class: Option<SizeClass>,
+    pub size_class: Option<OrgSizeClass>,
     pub province: Option<String>,
     pub provides_help: Option<HelpGroup>,
     pub org_form: Option<OrgForm>,
@@ -232,7 +392,7 @@ impl Group {
 #[derive(Debug, Clone, Default)]
 pub struct ViewFilter {
     pub team_type: Option<TeamType>,
-    pub size_class: Option<SizeClass>,
+    pub size_class: Option<OrgSizeClass>,
     pub province: Option<String>,
     pub provides_help: Option<HelpGroup>,
     pub org_form: Option<OrgForm>,
@@ -284,7 +444,7 @@ pub struct OrgInfo {
     pub team_type: TeamType,
     pub org_form: OrgForm,
     pub provides_help: HelpGroup,
-    pub size_class: Option<SizeClass>,
+    pub size_class: Option<OrgSizeClass>,
     pub province: Option<String>,
     pub self_registration: bool,
     pub active: bool,
@@ -346,23 +506,40 @@ pub fn load_organisations(
             organisations::active,
         ))
         .load(conn)?;
+    let mut served: HashMap<i64, Vec<(String, Option<NaiveDate>)>> = HashMap::new();
+    for (org, code, to) in organisation_municipalities::table
+        .select((
+            organisation_municipalities::organisation_id,
+            organisation_municipalities::municipality_code,
+            organisation_municipalities::valid_to,
+        ))
+        .load::<(i64, String, Option<NaiveDate>)>(conn)?
+    {
+        served.entry(org).or_default().push((code, to));
+    }
     rows.into_iter()
         .map(
             |(id, name, team_type, org_form, help, primary, self_registration, active)| {
                 let m = reference.municipality(&primary);
+                let team_type: TeamType = team_type.parse().map_err(AppError::internal)?;
+                let regional = crate::registry::organisations::is_regional(
+                    served
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .map(|(c, to)| (c.as_str(), *to)),
+                );
                 Ok((
                     id,
                     OrgInfo {
                         id,
                         name,
-                        team_type: team_type.parse().map_err(AppError::internal)?,
+                        team_type,
                         org_form: org_form.parse().map_err(AppError::internal)?,
-                        provides_help: match help {
-                            Some(true) => HelpGroup::Yes,
-                            Some(false) => HelpGroup::No,
-                            None => HelpGroup::Unknown,
-                        },
-                        size_class: m.map(|m| m.size_class),
+                        provides_help: HelpGroup::of(team_type, help),
+                        size_class: crate::registry::organisations::size_class_of(
+                            reference, &primary, regional,
+                        ),
                         province: m.map(|m| m.province.clone()),
                         self_registration,
                         active,
@@ -399,6 +576,9 @@ pub struct IndicatorRef {
     pub direction: crate::catalogue::Direction,
     pub across_organisations: String,
     pub across_periods: String,
+    /// Whether figures of different organisations may be combined (false: views show the
+    /// distribution of the per-organisation values, never a sum).
+    pub additive: bool,
 }
 
 impl IndicatorRef {
@@ -412,6 +592,7 @@ impl IndicatorRef {
             direction: i.direction,
             across_organisations: i.across_organisations.clone(),
             across_periods: i.across_periods.clone(),
+            additive: i.additive,
         }
     }
 }
@@ -837,20 +1018,25 @@ pub struct Aggregate {
     pub public_suppression_reason: Option<Flag>,
     /// Warnings about reliability (also for the Associatie, who sees everything).
     pub flags: Vec<Flag>,
+    /// How the organisations' figures make up `value`; `distribution` for indicators that are
+    /// not additive across organisations (then `value` is null unless one organisation is
+    /// behind it).
+    pub pooling: Pooling,
 }
 
 /// The cell as the Associatie sees it: exact, with what the public gets of it.
 pub fn aggregate_full(
-    kind: Kind,
+    c: Combine,
     members: &[Member],
     policy: &Policy,
     public: PublicStatus,
 ) -> Aggregate {
+    let kind = c.kind;
     let mut acc = Acc::default();
     let mut values = Vec::with_capacity(members.len());
     for m in members {
         acc.merge(&m.cell.acc);
-        if let Some(v) = m.cell.acc.value(kind) {
+        if let Some(v) = c.member_value(&m.cell.acc) {
             values.push(v);
         }
     }
@@ -862,12 +1048,12 @@ pub fn aggregate_full(
         flags.push(Flag::SmallSample);
     }
     Aggregate {
-        value: acc.value(kind),
+        value: c.cell_value(&acc, members.len()),
         organisations: Some(members.len() as i64),
-        numerator: (kind == Kind::Ratio).then_some(acc.numerator),
-        denominator: (kind == Kind::Ratio).then_some(acc.denominator),
-        respondents: (kind == Kind::Survey).then_some(acc.weight),
-        cases: (kind == Kind::MeanDuration).then_some(acc.weight),
+        numerator: c.shows(Kind::Ratio).then_some(acc.numerator),
+        denominator: c.shows(Kind::Ratio).then_some(acc.denominator),
+        respondents: c.shows(Kind::Survey).then_some(acc.weight),
+        cases: c.shows(Kind::MeanDuration).then_some(acc.weight),
         distribution: stats::distribution(&values),
         suppressed: false,
         suppression_reason: None,
@@ -875,13 +1061,14 @@ pub fn aggregate_full(
         public_conf_status: public.status,
         public_suppression_reason: public.reason,
         flags,
+        pooling: c.pooling,
     }
 }
 
 /// The cell as everyone but the Associatie sees it: a cell of the protected family. A team
 /// also sees a cell withheld for confidentiality when every unpublished figure in it is its own.
 pub fn aggregate_public(
-    kind: Kind,
+    c: Combine,
     cell: &protect::FamilyCell,
     audience: Audience,
     policy: &Policy,
@@ -898,16 +1085,16 @@ pub fn aggregate_public(
         if own_only {
             return Aggregate {
                 distribution: None,
-                ..aggregate_full(kind, &cell.members, policy, status)
+                ..aggregate_full(c, &cell.members, policy, status)
             };
         }
-        return withheld(status);
+        return withheld(status, c.pooling);
     }
     let acc = &cell.acc;
     let values: Vec<f64> = cell
         .members
         .iter()
-        .filter_map(|m| m.cell.acc.value(kind))
+        .filter_map(|m| c.member_value(&m.cell.acc))
         .collect();
     // Quartiles of a few values give the values themselves; over hidden figures they are
     // shown only from many of them, and min and max never.
@@ -925,12 +1112,12 @@ pub fn aggregate_public(
         flags.push(Flag::FewOrganisations);
     }
     Aggregate {
-        value: acc.value(kind),
+        value: c.cell_value(acc, cell.members.len()),
         organisations: Some(cell.members.len() as i64),
-        numerator: (kind == Kind::Ratio).then_some(acc.numerator),
-        denominator: (kind == Kind::Ratio).then_some(acc.denominator),
-        respondents: (kind == Kind::Survey).then_some(acc.weight),
-        cases: (kind == Kind::MeanDuration).then_some(acc.weight),
+        numerator: c.shows(Kind::Ratio).then_some(acc.numerator),
+        denominator: c.shows(Kind::Ratio).then_some(acc.denominator),
+        respondents: c.shows(Kind::Survey).then_some(acc.weight),
+        cases: c.shows(Kind::MeanDuration).then_some(acc.weight),
         distribution,
         suppressed: false,
         suppression_reason: None,
@@ -938,12 +1125,13 @@ pub fn aggregate_public(
         public_conf_status: ConfStatus::F,
         public_suppression_reason: None,
         flags,
+        pooling: c.pooling,
     }
 }
 
 /// A withheld cell: nothing but its status (no value, no count of organisations or
 /// respondents: those would tell who reported).
-pub fn withheld(status: PublicStatus) -> Aggregate {
+pub fn withheld(status: PublicStatus, pooling: Pooling) -> Aggregate {
     Aggregate {
         value: None,
         organisations: None,
@@ -958,6 +1146,7 @@ pub fn withheld(status: PublicStatus) -> Aggregate {
         public_conf_status: status.status,
         public_suppression_reason: status.reason,
         flags: Vec::new(),
+        pooling,
     }
 }
 

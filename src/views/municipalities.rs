@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::protect::CellKey;
 use super::{
-    Aggregate, IndicatorRef, Member, PublicStatus, ViewContext, ViewRow, aggregate_full,
+    Aggregate, Combine, IndicatorRef, Member, PublicStatus, ViewContext, ViewRow, aggregate_full,
     aggregate_public, combine_units, fetch, resolve_indicator, rollup,
 };
 use crate::db::DbConn;
@@ -104,6 +104,9 @@ fn compute(
     let (catalogue, reference, policy) = (ctx.catalogue, ctx.reference, ctx.policy);
     let (indicator, version, units) = (q.indicator.as_str(), q.version.as_deref(), &q.units[..]);
     let (ind, versions) = resolve_indicator(catalogue, indicator, version)?;
+    // Per municipality as everywhere: an indicator that is not additive shows the value of a
+    // municipality's one organisation, never a sum of several.
+    let c = Combine::of(catalogue, ind, &versions, None, "pooling")?;
     let (from, to) = (units[0].start(), units[units.len() - 1].end());
     let rows = fetch(conn, ind.kind, &ind.code, &versions, from, to)?;
     let attribution = attribution(conn, from, to)?;
@@ -149,20 +152,20 @@ fn compute(
                 .and_then(|f| f.cell(&CellKey::Municipality(code.clone())))
                 .map(PublicStatus::of)
                 .unwrap_or(PublicStatus::NOT_PUBLISHED);
-            by_muni.insert(code, aggregate_full(ind.kind, &ms, &policy, status));
+            by_muni.insert(code, aggregate_full(c, &ms, &policy, status));
         }
     } else if let Some(family) = &family {
         for (code, key) in &family.municipalities {
             if let Some(cell) = family.cell(key) {
                 by_muni.insert(
                     code.clone(),
-                    aggregate_public(ind.kind, cell, ctx.audience, &policy),
+                    aggregate_public(c, cell, ctx.audience, &policy),
                 );
             }
         }
     }
     Ok(MunicipalityView {
-        indicator: IndicatorRef::of(ind),
+        indicator: c.indicator_ref(ind),
         from: units[0].info(),
         to: units[units.len() - 1].info(),
         min_organisations: policy.k as i64,

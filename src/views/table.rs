@@ -18,7 +18,7 @@ use super::trend::TrendView;
 use super::{Aggregate, Group, GroupDim};
 
 /// The aggregate columns shared by the views, in order.
-pub const AGG_COLUMNS: [&str; 17] = [
+pub const AGG_COLUMNS: [&str; 18] = [
     "value",
     "organisations",
     "numerator",
@@ -36,6 +36,7 @@ pub const AGG_COLUMNS: [&str; 17] = [
     "publicConfStatus",
     "publicSuppressionReason",
     "flags",
+    "pooling",
 ];
 
 /// One cell.
@@ -132,6 +133,7 @@ fn agg_cells(a: &Aggregate) -> Vec<Cell> {
         } else {
             Cell::Text(flags)
         },
+        Cell::text(a.pooling.as_str()),
     ]
 }
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::aggregate::{family_key, members_by_group, public_rows};
 use super::protect::require_public_table;
 use super::{
-    Aggregate, Group, GroupDim, IndicatorRef, PublicStatus, ViewContext, ViewFilter,
-    aggregate_full, aggregate_public, fetch_summed, resolve_indicator,
+    Aggregate, Combine, Group, GroupDim, IndicatorRef, Pooling, PublicStatus, ViewContext,
+    ViewFilter, aggregate_full, aggregate_public, fetch_summed, resolve_indicator,
 };
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -27,6 +27,8 @@ pub struct TrendQuery {
     pub filter: ViewFilter,
     /// Only organisations with a value in every year (a balanced panel), so sums compare.
     pub balanced: bool,
+    /// Requested pooling (`pooling`); default the indicator's.
+    pub pooling: Option<Pooling>,
 }
 
 crate::text_enum! {
@@ -46,7 +48,8 @@ pub struct TrendPoint {
     #[serde(flatten)]
     #[graphql(flatten)]
     pub aggregate: Aggregate,
-    /// value / base-year value * 100; null where either value is withheld.
+    /// value / base-year value * 100 (pooling `distribution`: the median of the per-organisation
+    /// values instead of the value); null where either is withheld.
     pub index: Option<f64>,
     /// Change since the base year, in `changeUnit`.
     pub change: Option<f64>,
@@ -69,6 +72,11 @@ pub struct TrendView {
     pub change_unit: ChangeUnit,
     pub group_by: Vec<GroupDim>,
     pub balanced: bool,
+    /// How the organisations' figures make up each value (`distribution`: not additive; index
+    /// and change follow the median of the per-organisation values).
+    pub pooling: Pooling,
+    /// Catalogue versions whose figures are counted.
+    pub catalogue_versions: Vec<String>,
     pub min_organisations: i64,
     pub series: Vec<TrendSeries>,
 }
@@ -100,6 +108,7 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
         ));
     }
     let (ind, versions) = resolve_indicator(ctx.catalogue, &q.indicator, q.version.as_deref())?;
+    let c = Combine::of(ctx.catalogue, ind, &versions, q.pooling, "pooling")?;
     let years: Vec<i32> = units.iter().map(|u| u.year).collect();
     let mut by_series: BTreeMap<Group, BTreeMap<i32, Aggregate>> = BTreeMap::new();
     if ctx.full() {
@@ -166,7 +175,7 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
             by_series
                 .entry(key)
                 .or_default()
-                .insert(year, aggregate_full(ind.kind, &members, &policy, status));
+                .insert(year, aggregate_full(c, &members, &policy, status));
         }
     } else {
         if q.balanced {
@@ -183,10 +192,10 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
         for (year, family) in years.iter().zip(&families) {
             for (group, key) in public_rows(family, table, &q.group_by, &q.filter, None) {
                 let cell = family.cell(&key).expect("listed cell");
-                by_series.entry(group).or_default().insert(
-                    *year,
-                    aggregate_public(ind.kind, cell, ctx.audience, &policy),
-                );
+                by_series
+                    .entry(group)
+                    .or_default()
+                    .insert(*year, aggregate_public(c, cell, ctx.audience, &policy));
             }
         }
     }
@@ -195,14 +204,22 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
     } else {
         ChangeUnit::Percent
     };
+    // What index and change follow: the pooled value, or (not additive) the median.
+    let level = |a: &Aggregate| {
+        if c.pooling.pools() {
+            a.value
+        } else {
+            a.distribution.as_ref().map(|d| d.median)
+        }
+    };
     let series = by_series
         .into_iter()
         .map(|(group, aggregates)| {
-            let base_value = aggregates.get(&base).and_then(|a| a.value);
+            let base_value = aggregates.get(&base).and_then(level);
             let points = (q.from..=q.to)
                 .filter_map(|y| aggregates.get(&y).map(|a| (y, a.clone())))
                 .map(|(year, agg)| {
-                    let (index, change) = match (agg.value, base_value) {
+                    let (index, change) = match (level(&agg), base_value) {
                         (Some(v), Some(b)) => (
                             (b != 0.0).then(|| 100.0 * v / b),
                             match change_unit {
@@ -224,13 +241,15 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
         })
         .collect();
     Ok(TrendView {
-        indicator: IndicatorRef::of(ind),
+        indicator: c.indicator_ref(ind),
         from: q.from,
         to: q.to,
         base,
         change_unit,
         group_by: q.group_by.clone(),
         balanced: q.balanced,
+        pooling: c.pooling,
+        catalogue_versions: versions,
         min_organisations: policy.k as i64,
         series,
     })

@@ -204,32 +204,7 @@ async fn v2_is_served_beside_v1_with_a_source_for_every_indicator() {
     }
 
     // Every indicator of every version after v1, with its source; none without.
-    let mut missing = Vec::new();
-    let mut listed = 0;
-    for v in versions
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|v| !v["extends"].is_null())
-    {
-        let version = v["version"].as_str().unwrap();
-        let list = app
-            .get(
-                &format!("/api/v1/indicators?version={version}&includeRetired=true"),
-                None,
-            )
-            .await
-            .json();
-        for i in list.as_array().unwrap() {
-            listed += 1;
-            let code = i["code"].as_str().unwrap();
-            match i["reference"].as_str() {
-                Some(r) if r.trim().len() >= 10 => {}
-                _ => missing.push(format!("{version}/{code}")),
-            }
-            assert!(i["additive"].is_boolean(), "{i}");
-        }
-    }
+    let (listed, missing) = indicators_without_a_source(&app).await;
     assert_eq!(listed, 61);
     assert!(
         missing.is_empty(),
@@ -307,6 +282,77 @@ async fn v2_is_served_beside_v1_with_a_source_for_every_indicator() {
             .unwrap()
             .contains("76,5%")
     );
+}
+
+/// Lists every indicator of every version after v1 as the API serves it (retired ones
+/// included) and returns how many there are and which have no source reference (a reference
+/// names the study with its line, or a named external source such as CBS).
+async fn indicators_without_a_source(app: &TestApp) -> (usize, Vec<String>) {
+    let versions = app.get("/api/v1/catalogue/versions", None).await.json();
+    let mut missing = Vec::new();
+    let mut listed = 0;
+    for v in versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| !v["extends"].is_null())
+    {
+        let version = v["version"].as_str().unwrap();
+        let list = app
+            .get(
+                &format!("/api/v1/indicators?version={version}&includeRetired=true"),
+                None,
+            )
+            .await
+            .json();
+        for i in list.as_array().unwrap() {
+            listed += 1;
+            let code = i["code"].as_str().unwrap();
+            let named = |r: &str| {
+                r.trim().len() >= 10
+                    && (r.contains("r. ") || r.contains("CBS") || r.contains("Magnée"))
+            };
+            match i["reference"].as_str() {
+                Some(r) if named(r) => {}
+                _ => missing.push(format!("{version}/{code}")),
+            }
+            assert!(i["additive"].is_boolean(), "{i}");
+        }
+    }
+    (listed, missing)
+}
+
+/// The check above has teeth: a v2 indicator whose source reference is gone (here: blanked in
+/// the database the service reads its catalogue from, as a careless edit would) is reported by
+/// name, and so is one whose reference names no source.
+#[actix_web::test]
+async fn an_indicator_without_a_source_reference_fails_the_catalogue_check() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn();
+    let at = |code: &'static str| {
+        schema::indicators::table
+            .filter(schema::indicators::version.eq("v2"))
+            .filter(schema::indicators::code.eq(code))
+    };
+    diesel::update(at("cev_helpend"))
+        .set(schema::indicators::reference.eq(None::<String>))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::update(at("klachten"))
+        .set(schema::indicators::reference.eq(Some("zie jaarverslag")))
+        .execute(&mut *conn)
+        .unwrap();
+    drop(conn);
+    let (state, _) = basisset::app::build_state(app.state.db.clone(), test_config()).unwrap();
+    let changed = TestApp::from_state(state, app.db.share()).await;
+    let (listed, mut missing) = indicators_without_a_source(&changed).await;
+    missing.sort();
+    assert_eq!(listed, 61);
+    assert_eq!(missing, ["v2/cev_helpend", "v2/klachten"]);
+    // The loader's own check refuses the same in a catalogue file.
+    let bare = basisset::catalogue::VERSION_TOMLS[1].replacen("reference = ", "# reference = ", 1);
+    let err = Catalogue::from_sources(GOALS_TOML, &[VERSION_TOMLS[0], &bare]).unwrap_err();
+    assert!(err.contains("needs a source reference"), "{err}");
 }
 
 /// Figures keep the catalogue version they were posted under: a v1 indicator retired in v2 can

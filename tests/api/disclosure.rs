@@ -202,6 +202,7 @@ fn truth(app: &TestApp, indicator: &str, kind: Kind, registry: &[Value]) -> Vec<
             other => other.to_string(),
         };
         let help = match &o["providesHelp"] {
+            _ if o["providesHelpSource"] == "not_applicable" => "not_applicable",
             Value::Bool(true) => "yes",
             Value::Bool(false) => "no",
             _ => "unknown",

@@ -18,5 +18,6 @@ mod registry;
 mod sheets;
 mod submissions;
 mod tools;
+mod v2views;
 mod views;
 mod web;

@@ -33,8 +33,11 @@ async fn organisations_are_created_read_changed_and_deactivated() {
     assert_eq!(org["teamType"], "integraal");
     assert_eq!(org["providesHelp"], true);
     assert_eq!(org["providesHelpSource"], "declared");
-    // The largest municipality served decides size class and province.
+    // The largest municipality served decides size class and province. Utrecht's service has
+    // ended, so today it serves one municipality: not regional (a regional organisation would
+    // have size class `regionaal`, tests/api/v2views.rs).
     assert_eq!(org["primaryMunicipality"], "GM0344");
+    assert_eq!(org["regional"], false);
     assert_eq!(org["sizeClass"], "groot");
     assert_eq!(org["province"], "PV26");
     assert_eq!(org["municipalities"].as_array().unwrap().len(), 2);
@@ -51,6 +54,7 @@ async fn organisations_are_created_read_changed_and_deactivated() {
     assert_eq!(res.status, 200, "{}", res.text());
     let org = res.json();
     assert_eq!(org["primaryMunicipality"], "GM0321");
+    assert_eq!(org["regional"], false);
     assert_eq!(
         org["sizeClass"], "middelgroot",
         "Houten: 50,847 residents in 2024"
