@@ -174,7 +174,8 @@ impl Combine {
                     field,
                     "not_additive",
                     format!(
-                        "{}: figures of different organisations may not be combined ({}                          requested): {}. Use pooling=distribution (the default for this                          indicator) for the number of organisations and the quartiles of their                          values",
+                        "{}: figures of different organisations may not be combined ({} requested): {}. Use pooling=distribution (the default for this \
+                         indicator) for the number of organisations and the quartiles of their values",
                         ind.code, p, across
                     ),
                 ));

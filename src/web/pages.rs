@@ -14,12 +14,13 @@ use crate::catalogue::{Indicator, IndicatorFilter, Unit};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::period::Period;
+use crate::registry::OrgSizeClass;
 use crate::registry::organisations::{self, OrganisationFilter};
 use crate::views::aggregate::{AggregateQuery, aggregate_view};
 use crate::views::completeness::{CompletenessQuery, completeness_view};
 use crate::views::municipalities::{MunicipalityQuery, municipality_view};
 use crate::views::trend::{ChangeUnit, TrendQuery, trend_view};
-use crate::views::{Aggregate, Group, GroupDim, ViewContext, ViewFilter};
+use crate::views::{Aggregate, Group, GroupDim, Pooling, ViewContext, ViewFilter};
 
 /// The query parameters of the pages (all optional; unknown ones are ignored).
 #[derive(Debug, Default, Deserialize)]
@@ -64,7 +65,8 @@ pub struct Row {
     pub value: String,
     /// The exact value for the chart (empty when none).
     pub raw: String,
-    /// `shown`, `suppressed` or `missing`.
+    /// `shown`, `suppressed`, `missing`, or `distribution` (not additive: the median of the
+    /// organisations' values instead of a pooled value).
     pub status: &'static str,
     pub organisations: String,
     /// Respondents (surveys) or cases (means).
@@ -101,6 +103,19 @@ impl Row {
                 "suppressed",
             ),
             (Some(v), false) => (format::value(v, unit, lang), v.to_string(), "shown"),
+            // Not additive: no pooled value; the median of the organisations' own values.
+            (None, false) if a.pooling == Pooling::Distribution && a.distribution.is_some() => {
+                let median = a.distribution.as_ref().map_or(0.0, |d| d.median);
+                (
+                    format!(
+                        "{} {}",
+                        lang.texts().median_word,
+                        format::value(median, unit, lang)
+                    ),
+                    median.to_string(),
+                    "distribution",
+                )
+            }
             (None, false) => ("–".to_owned(), String::new(), "missing"),
         };
         let extra = a.respondents.or(a.cases).map(|n| format::count(n, lang));
@@ -257,7 +272,9 @@ fn group_key(dim: GroupDim, g: &Group) -> String {
 fn group_label(state: &AppState, dim: GroupDim, g: &Group, lang: Lang) -> String {
     match dim {
         GroupDim::TeamType => g.team_type.map(|t| text::team_type(t, lang).to_owned()),
-        GroupDim::SizeClass => g.size_class.map(|s| text::size_class(s, lang).to_owned()),
+        GroupDim::SizeClass => g
+            .size_class
+            .map(|s| text::org_size_class(s, lang).to_owned()),
         GroupDim::Province => g.province.as_deref().map(|p| {
             state
                 .reference
@@ -348,6 +365,7 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> WebResul
                             group_by: vec![],
                             filter: ViewFilter::default(),
                             balanced: false,
+                            pooling: None,
                         },
                     )?;
                     let point = trend
@@ -565,6 +583,7 @@ pub async fn indicator(
                 group_by: vec![],
                 filter: ViewFilter::default(),
                 balanced: false,
+                pooling: None,
             };
             let mut trend = trend_view(conn, &ctx, &query)?;
             // Index to the first year with a published value.
@@ -594,6 +613,7 @@ pub async fn indicator(
                         units: vec![Period::year(year)],
                         group_by: vec![dim],
                         filter: ViewFilter::default(),
+                        pooling: None,
                     },
                 )?;
                 breakdowns.push((dim, view));
@@ -852,6 +872,7 @@ fn default_indicator(
                 units: vec![Period::year(year)],
                 group_by: vec![],
                 filter: ViewFilter::default(),
+                pooling: None,
             },
         )?;
         if view.total.value.is_some() {
@@ -1043,6 +1064,7 @@ pub async fn municipality(
                         units: vec![Period::year(year)],
                         group_by: vec![GroupDim::SizeClass],
                         filter: ViewFilter::default(),
+                        pooling: None,
                     },
                 )?;
                 let here = here
@@ -1053,7 +1075,7 @@ pub async fn municipality(
                 let peers = by_size
                     .rows
                     .iter()
-                    .find(|r| r.group.size_class == Some(size))
+                    .find(|r| r.group.size_class == Some(OrgSizeClass::of(size)))
                     .map(|r| r.aggregate.clone());
                 figures.push((ind, here, peers, by_size.total.clone()));
             }

@@ -2,7 +2,7 @@
 
 use super::Lang;
 use crate::catalogue::{Direction, Kind, Unit};
-use crate::registry::{SizeClass, TeamType};
+use crate::registry::{OrgSizeClass, SizeClass, TeamType};
 use crate::views::{GroupDim, HelpGroup};
 
 /// Every fixed text of the pages, per language.
@@ -61,6 +61,8 @@ pub struct Texts {
     pub legend_title: &'static str,
     pub legend_suppressed: &'static str,
     pub legend_missing: &'static str,
+    pub legend_median: &'static str,
+    pub median_word: &'static str,
     pub legend_codes: &'static str,
     pub map_title: &'static str,
     pub map_intro: &'static str,
@@ -140,6 +142,8 @@ pub static NL: Texts = Texts {
     legend_title: "Tekens in de tabellen",
     legend_suppressed: "onderdrukt: niet openbaar om organisaties te beschermen",
     legend_missing: "geen gegevens",
+    median_word: "mediaan",
+    legend_median: "deze cijfers tellen niet op over organisaties (bijvoorbeeld unieke inwoners): de mediaan van de waarden van de organisaties, geen totaal",
     legend_codes: "A: te weinig organisaties of respondenten; M: één organisatie overheerst de waarde; D: onderdrukt zodat een andere onderdrukte waarde niet te berekenen is; N: niet openbaar.",
     map_title: "Kaart",
     map_intro: "De waarde per gemeente, uit de cijfers van de wijkteamorganisaties die er werken.",
@@ -219,6 +223,8 @@ pub static EN: Texts = Texts {
     legend_title: "Signs in the tables",
     legend_suppressed: "suppressed: not public, to protect organisations",
     legend_missing: "no data",
+    median_word: "median",
+    legend_median: "these figures do not add up across organisations (distinct residents, for instance): the median of the organisations' values, not a total",
     legend_codes: "A: too few organisations or respondents; M: one organisation dominates the value; D: suppressed so that another suppressed value cannot be derived; N: not published.",
     map_title: "Map",
     map_intro: "The value per municipality, from the figures of the neighbourhood team organisations working there.",
@@ -265,6 +271,17 @@ pub fn size_class(s: SizeClass, lang: Lang) -> &'static str {
     }
 }
 
+/// An organisation's size class: its municipality's, or regional when it serves several.
+pub fn org_size_class(s: OrgSizeClass, lang: Lang) -> &'static str {
+    match (s, lang) {
+        (OrgSizeClass::Klein, l) => size_class(SizeClass::Klein, l),
+        (OrgSizeClass::Middelgroot, l) => size_class(SizeClass::Middelgroot, l),
+        (OrgSizeClass::Groot, l) => size_class(SizeClass::Groot, l),
+        (OrgSizeClass::Regionaal, Lang::Nl) => "Regionaal (meerdere gemeenten)",
+        (OrgSizeClass::Regionaal, Lang::En) => "Regional (several municipalities)",
+    }
+}
+
 pub fn help_group(h: HelpGroup, lang: Lang) -> &'static str {
     match (h, lang) {
         (HelpGroup::Yes, Lang::Nl) => "Biedt zelf hulp",
@@ -273,6 +290,8 @@ pub fn help_group(h: HelpGroup, lang: Lang) -> &'static str {
         (HelpGroup::No, Lang::En) => "Refers on",
         (HelpGroup::Unknown, Lang::Nl) => "Onbekend",
         (HelpGroup::Unknown, Lang::En) => "Unknown",
+        (HelpGroup::NotApplicable, Lang::Nl) => "Niet van toepassing (alleen Wmo)",
+        (HelpGroup::NotApplicable, Lang::En) => "Not applicable (Wmo only)",
     }
 }
 

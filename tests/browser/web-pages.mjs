@@ -84,6 +84,13 @@ function compareCell(where, cell, a) {
     if (a.suppressed || a.value !== null) fail(`${where}: missing on the page, API ${JSON.stringify(a.value)}`);
     return 1;
   }
+  if (cell.status === 'distribution') {
+    // Not additive: the page shows the median of the organisations' values, never a total.
+    const d = a.distribution;
+    if (a.pooling !== 'distribution' || a.value !== null || !d) fail(`${where}: median on the page, API pooling ${a.pooling} value ${JSON.stringify(a.value)}`);
+    else if (Math.abs(Number(cell.raw) - d.median) > 1e-9 * Math.max(1, Math.abs(d.median))) fail(`${where}: median ${cell.raw} != API ${d.median}`);
+    return 1;
+  }
   if (a.suppressed || a.value === null) { fail(`${where}: page shows ${cell.text}, API withholds it`); return 1; }
   if (Math.abs(Number(cell.raw) - a.value) > 1e-9 * Math.max(1, Math.abs(a.value))) fail(`${where}: data-value ${cell.raw} != API ${a.value}`);
   const shown = parseShown(cell.text, cell.lang);
