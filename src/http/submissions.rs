@@ -110,14 +110,13 @@ pub async fn post(
             input::from_json_bytes(&parse_body)
                 .map_err(|issue| AppError::Validation(vec![issue].into()))
         } else {
-            let mut raw = if xlsx {
-                crate::sheets::read::from_xlsx(&parse_body, period)
-            } else {
-                input::from_csv(&parse_body, period)
-            };
-            raw.publication = publication;
-            raw.catalogue_version = version;
-            Ok(raw)
+            Ok(crate::sheets::read::from_table_upload(
+                &parse_body,
+                xlsx,
+                period,
+                publication,
+                version,
+            ))
         }
     })
     .await

@@ -165,6 +165,30 @@ fn value_of(v: DataRef<'_>, formula: bool, calculated: bool) -> Option<Value> {
     })
 }
 
+/// Read an uploaded table of figures, CSV or `.xlsx`, as every transport does: the period,
+/// publication level and catalogue version come from the upload's parameters.
+pub fn from_table_upload(
+    bytes: &[u8],
+    xlsx: bool,
+    period: Option<String>,
+    publication: Option<String>,
+    catalogue_version: Option<String>,
+) -> RawSubmission {
+    let mut raw = if xlsx {
+        from_xlsx(bytes, period)
+    } else {
+        crate::submissions::input::from_csv(bytes, period)
+    };
+    raw.publication = publication;
+    raw.catalogue_version = catalogue_version;
+    raw
+}
+
+/// Whether an uploaded file is an `.xlsx` workbook (a zip archive) rather than a CSV text.
+pub fn looks_like_xlsx(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
 /// Read an `.xlsx` upload (module documentation).
 pub fn from_xlsx(bytes: &[u8], period_param: Option<String>) -> RawSubmission {
     from_xlsx_with(bytes, period_param, &Limits::default())

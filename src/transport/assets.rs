@@ -120,6 +120,11 @@ pub static ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/web/site.css"),
     ),
     (
+        "web/portal.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/web/portal.css"),
+    ),
+    (
         "web/charts.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/web/charts.js"),

@@ -6,6 +6,7 @@
 
 pub mod format;
 mod pages;
+pub mod portal;
 pub mod text;
 
 use actix_web::http::{StatusCode, header};
@@ -237,4 +238,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/indicatoren/{code}", "GET, HEAD").route(get().to(pages::indicator)))
         .service(resource("/kaart", "GET, HEAD").route(get().to(pages::map)))
         .service(resource("/gemeenten/{code}", "GET, HEAD").route(get().to(pages::municipality)));
+    portal::routes(cfg);
 }

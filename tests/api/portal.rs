@@ -1,0 +1,709 @@
+//! Issue 14: the portal over HTTP, as a browser uses it (cookies, forms, redirects): the whole
+//! flow from invitation to an accepted submission, CSRF and origin checks, a new session id at
+//! sign-in, the cookie's flags, everything escaped, and the role matrix extended to pages.
+
+use actix_web::test;
+use basisset::auth::{Caller, Role};
+use basisset::users::{self, NewUser, totp};
+
+use crate::common::*;
+
+const PASSWORD: &str = "paars konijn eet 3 wortels";
+const COOKIE: &str = "__Host-basisset";
+
+/// A browser: one session cookie, following nothing by itself.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Browser { app, cookie: None }
+    }
+
+    async fn send(&mut self, mut req: test::TestRequest) -> Resp {
+        if let Some(c) = &self.cookie {
+            req = req.insert_header(("Cookie", format!("{COOKIE}={c}")));
+        }
+        let res = self.app.send(req).await;
+        if let Some(set) = res.header("set-cookie") {
+            let value = set
+                .split(';')
+                .next()
+                .and_then(|kv| kv.split_once('='))
+                .map(|(_, v)| v.to_owned())
+                .unwrap_or_default();
+            self.cookie = (!value.is_empty()).then_some(value);
+        }
+        res
+    }
+
+    async fn get(&mut self, path: &str) -> Resp {
+        self.send(
+            test::TestRequest::get()
+                .uri(path)
+                .insert_header(("Accept", "text/html")),
+        )
+        .await
+    }
+
+    /// GET that must answer a page.
+    async fn page(&mut self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.text());
+        assert_eq!(
+            res.header("cache-control").as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+        res.text()
+    }
+
+    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.send(
+            test::TestRequest::post()
+                .uri(path)
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        )
+        .await
+    }
+
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> Resp {
+        let b = "----basissettestgrens";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                    .as_bytes(),
+            );
+        }
+        if let Some((name, data)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+        self.send(
+            test::TestRequest::post()
+                .uri(path)
+                .insert_header(("Content-Type", format!("multipart/form-data; boundary={b}")))
+                .set_payload(body),
+        )
+        .await
+    }
+}
+
+fn location(res: &Resp) -> String {
+    assert_eq!(res.status, 303, "{}", res.text());
+    res.header("location").unwrap()
+}
+
+/// The value of a hidden input in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in {html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+fn text_of(html: &str, id: &str) -> String {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &html[at..];
+    let rest = &rest[rest.find('>').unwrap() + 1..];
+    rest[..rest.find('<').unwrap()].to_owned()
+}
+
+async fn invite(app: &TestApp, email: &str, role: Role, org: Option<i64>) -> String {
+    let input = NewUser {
+        email: email.into(),
+        role,
+        organisation_id: org,
+        coordinator: false,
+    };
+    let state = app.state.clone();
+    state
+        .db
+        .run(move |conn| users::invite(conn, &Caller::System, input, chrono::TimeDelta::hours(72)))
+        .await
+        .unwrap()
+        .token
+}
+
+fn step_now() -> i64 {
+    totp::step_at(chrono::Utc::now().timestamp())
+}
+
+/// The code of a time step (a code is accepted once, within one step of the clock).
+fn code_of_step(secret: &str, step: i64) -> String {
+    let key = totp::base32_decode(secret).unwrap();
+    format!("{:06}", totp::hotp(&key, step as u64, 6))
+}
+
+/// Accept the invitation and sign in; returns the page the sign-in leads to.
+async fn onboard(b: &mut Browser<'_>, token: &str, email: &str) -> String {
+    let page = b.page(&format!("/account/welkom?token={token}")).await;
+    assert!(page.contains(email), "{page}");
+    // The rules are checked and shown.
+    let res = b
+        .post_form(
+            "/account/welkom",
+            &[
+                ("token", token),
+                ("password", "welkom123"),
+                ("password2", "welkom123"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text().contains("data-field=\"password\""),
+        "{}",
+        res.text()
+    );
+    let res = b
+        .post_form(
+            "/account/welkom",
+            &[
+                ("token", token),
+                ("password", PASSWORD),
+                ("password2", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/account/inloggen?welkom=1");
+    let res = b
+        .post_form(
+            "/account/inloggen",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    location(&res)
+}
+
+/// A team member and an organisation with a hostile name; signed in.
+async fn team_member<'a>(app: &'a TestApp, email: &str, org: i64) -> Browser<'a> {
+    let token = invite(app, email, Role::Team, Some(org)).await;
+    let mut b = Browser::new(app);
+    assert_eq!(onboard(&mut b, &token, email).await, "/portaal");
+    b
+}
+
+/// An Associatie member, with the second factor set up; signed in.
+async fn associatie_member<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    associatie_member_with_secret(app, email).await.0
+}
+
+/// Also the secret and the time step of the code that confirmed it.
+async fn associatie_member_with_secret<'a>(
+    app: &'a TestApp,
+    email: &str,
+) -> (Browser<'a>, String, i64) {
+    let token = invite(app, email, Role::Associatie, None).await;
+    let mut b = Browser::new(app);
+    // Required before anything else.
+    assert_eq!(onboard(&mut b, &token, email).await, "/account/app");
+    assert_eq!(location(&b.get("/portaal").await), "/account/app");
+    let page = b.page("/account/app").await;
+    let csrf = hidden(&page, "csrf");
+    let res = b.post_form("/account/app/start", &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let secret = text_of(&res.text(), "totp-secret");
+    assert!(text_of(&res.text(), "totp-uri").starts_with("otpauth://totp/"));
+    let res = b
+        .post_form("/account/app", &[("csrf", &csrf), ("code", "000000")])
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let step = step_now();
+    let res = b
+        .post_form(
+            "/account/app",
+            &[("csrf", &csrf), ("code", &code_of_step(&secret, step))],
+        )
+        .await;
+    assert_eq!(location(&res), "/portaal");
+    assert_eq!(location(&b.get("/portaal").await), "/portaal/beoordelen");
+    (b, secret, step)
+}
+
+const BAD_CSV: &str = "\u{feff}indicator;gemeente;waarde;teller;noemer;respondenten;aantal;toelichting\r\n\
+    nieuwe_aanmeldingen;;1200,5;;;;;\r\n\
+    formatie_fte;;42,5;;;;;\r\n\
+    aandeel_zelfmelders;GM0344;;480;400;;;\"<b>vet</b> & zo\"\r\n\
+    cev_helpend;;74,0;;;1939;;\r\n";
+const GOOD_CSV: &str = "\u{feff}indicator;gemeente;waarde;teller;noemer;respondenten;aantal;toelichting\r\n\
+    nieuwe_aanmeldingen;;1200;;;;;\r\n\
+    formatie_fte;;42,5;;;;;\r\n\
+    aandeel_zelfmelders;GM0344;;480;1200;;;\"<b>vet</b> & zo\"\r\n\
+    cev_helpend;;74,0;;;1939;;\r\n";
+
+#[actix_web::test]
+async fn the_whole_flow_from_invitation_to_acceptance() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let mut team = team_member(&app, "data@buurtteam-a.nl", f.org_a).await;
+    let org_page = format!("/portaal/organisaties/{}", f.org_a);
+    assert_eq!(location(&team.get("/portaal").await), org_page);
+    let page = team.page(&org_page).await;
+    assert!(page.contains("Buurtteam A"));
+    assert!(page.contains("data-status=\"due\""), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let upload = format!("{org_page}/upload");
+
+    // Two mistakes: each at its row and column, nothing stored.
+    let res = team
+        .post_multipart(
+            &upload,
+            &[
+                ("csrf", &csrf),
+                ("period", "2023"),
+                ("publication", "openbaar"),
+                ("action", "check"),
+            ],
+            Some(("cijfers.csv", BAD_CSV.as_bytes())),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let html = res.text();
+    assert!(
+        html.contains("data-row=\"2\" data-cell=\"\" data-code=\"not_integer\""),
+        "{html}"
+    );
+    assert!(html.contains("data-row=\"4\""), "{html}");
+    assert!(html.contains("numerator_exceeds_denominator"), "{html}");
+    let api = app
+        .get(
+            &format!("/api/v1/organisations/{}/submissions", f.org_a),
+            Some(&f.team_a),
+        )
+        .await
+        .json();
+    assert_eq!(api.as_array().unwrap().len(), 0);
+
+    // Fixed: the check passes and shows the figures, escaped; then submit the checked file.
+    let res = team
+        .post_multipart(
+            &upload,
+            &[
+                ("csrf", &csrf),
+                ("period", "2023"),
+                ("publication", "openbaar"),
+                ("action", "check"),
+            ],
+            Some(("cijfers.csv", GOOD_CSV.as_bytes())),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let html = res.text();
+    assert_eq!(text_of(&html, "aantal"), "4");
+    assert!(
+        html.contains("&#60;b&#62;vet&#60;/b&#62; &#38; zo"),
+        "{html}"
+    );
+    assert!(!html.contains("<b>vet</b>"));
+    let content = hidden(&html, "content");
+    let res = team
+        .post_multipart(
+            &upload,
+            &[
+                ("csrf", &csrf),
+                ("content", &content),
+                ("filename", "cijfers.csv"),
+                ("period", "2023"),
+                ("publication", "openbaar"),
+                ("action", "submit"),
+            ],
+            None,
+        )
+        .await;
+    let sub_page = location(&res);
+    assert!(sub_page.starts_with("/portaal/inzendingen/"), "{sub_page}");
+    let id: i64 = sub_page.rsplit('/').next().unwrap().parse().unwrap();
+    let html = team.page(&sub_page).await;
+    assert_eq!(text_of(&html, "status"), "ingediend");
+
+    // The Associatie finds it in the queue and returns it with a reason (escaped for the team).
+    let mut assoc = associatie_member(&app, "analist@associatie.nl").await;
+    let queue = assoc.page("/portaal/beoordelen").await;
+    assert!(queue.contains(&sub_page), "{queue}");
+    let html = assoc.page(&sub_page).await;
+    let acsrf = hidden(&html, "csrf");
+    let res = assoc
+        .post_form(
+            &format!("{sub_page}/terugsturen"),
+            &[("csrf", &acsrf), ("reason", "")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let reason = "Formatie <script>alert(1)</script> lijkt te hoog";
+    let res = assoc
+        .post_form(
+            &format!("{sub_page}/terugsturen"),
+            &[("csrf", &acsrf), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(location(&res), sub_page);
+
+    let overview = team.page(&org_page).await;
+    assert!(overview.contains("data-status=\"returned\""), "{overview}");
+    assert!(overview.contains("Formatie &#60;script&#62;alert(1)&#60;/script&#62; lijkt te hoog"));
+    assert!(!overview.contains("<script>alert"));
+    let html = team.page(&sub_page).await;
+    assert!(text_of(&html, "reden").contains("&#60;script&#62;"));
+
+    // Corrected and resubmitted: a new revision, with its diff against the first.
+    let fixed = GOOD_CSV.replace("42,5", "40,5");
+    let res = team
+        .post_multipart(
+            &upload,
+            &[
+                ("csrf", &csrf),
+                ("period", "2023"),
+                ("publication", "openbaar"),
+                ("action", "submit"),
+            ],
+            Some(("cijfers.csv", fixed.as_bytes())),
+        )
+        .await;
+    assert_eq!(location(&res), sub_page);
+    let html = assoc.page(&sub_page).await;
+    assert!(html.contains("id=\"verschillen\""));
+    assert!(html.contains("data-key=\"formatie_fte\""), "{html}");
+    assert!(html.contains("40,5"), "{html}");
+    let res = assoc
+        .post_form(&format!("{sub_page}/accepteren"), &[("csrf", &acsrf)])
+        .await;
+    assert_eq!(location(&res), sub_page);
+    let detail = app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&f.associatie))
+        .await
+        .json();
+    assert_eq!(detail["submission"]["status"], "accepted");
+    assert_eq!(detail["figures"][1]["value"], 40.5);
+    let html = team.page(&sub_page).await;
+    assert_eq!(text_of(&html, "status"), "geaccepteerd");
+    // English on request.
+    let html = team.page(&format!("{sub_page}?lang=en")).await;
+    assert!(html.contains("<html lang=\"en\">"));
+    assert_eq!(text_of(&html, "status"), "accepted");
+}
+
+#[actix_web::test]
+async fn forms_refuse_missing_tokens_and_other_sites() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let mut team = team_member(&app, "a@buurtteam-a.nl", f.org_a).await;
+    let page = team
+        .page(&format!("/portaal/organisaties/{}", f.org_a))
+        .await;
+    let csrf = hidden(&page, "csrf");
+    let upload = format!("/portaal/organisaties/{}/upload", f.org_a);
+    let fields = |t: &'static str| [("csrf", t), ("period", "2023"), ("action", "check")];
+    // No token, a wrong token.
+    for token in ["", "nep"] {
+        let res = team
+            .post_multipart(
+                &upload,
+                &fields(token),
+                Some(("c.csv", GOOD_CSV.as_bytes())),
+            )
+            .await;
+        assert_eq!(res.status, 403, "{}", res.text());
+        assert!(res.text().contains("CSRF"));
+        let res = team
+            .post_form("/account/overal-uitloggen", &[("csrf", token)])
+            .await;
+        assert_eq!(res.status, 403);
+    }
+    // The right token from another site.
+    let res = team
+        .send(
+            test::TestRequest::post()
+                .uri("/account/uitloggen")
+                .insert_header(("Origin", "https://evil.example"))
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    // Still signed in; the sign-in form from another site is refused too.
+    team.page("/account").await;
+    let res = Browser::new(&app)
+        .send(
+            test::TestRequest::post()
+                .uri("/account/inloggen")
+                .insert_header(("Origin", "https://evil.example"))
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(format!("email=a%40buurtteam-a.nl&password={PASSWORD}")),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    // With the token, from this site: signed out, the cookie cleared, the session gone.
+    let old = team.cookie.clone().unwrap();
+    let res = team
+        .post_form("/account/uitloggen", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&res), "/account/inloggen");
+    assert!(res.header("set-cookie").unwrap().contains("Max-Age=0"));
+    team.cookie = Some(old);
+    assert_eq!(location(&team.get("/account").await), "/account/inloggen");
+}
+
+#[actix_web::test]
+async fn sign_in_renews_the_session_id_and_sets_a_strict_cookie() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let token = invite(&app, "b@buurtteam-a.nl", Role::Team, Some(f.org_a)).await;
+    let mut b = Browser::new(&app);
+    b.post_form(
+        "/account/welkom",
+        &[
+            ("token", &token),
+            ("password", PASSWORD),
+            ("password2", PASSWORD),
+        ],
+    )
+    .await;
+    // A wrong password: 401, the form again, no cookie.
+    let res = b
+        .post_form(
+            "/account/inloggen",
+            &[
+                ("email", "b@buurtteam-a.nl"),
+                ("password", "fout fout fout fout"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 401);
+    assert!(res.header("set-cookie").is_none());
+    // An attacker's id planted in the browser is not adopted: sign-in makes a new one.
+    let res = b
+        .post_form(
+            "/account/inloggen",
+            &[("email", "b@buurtteam-a.nl"), ("password", PASSWORD)],
+        )
+        .await;
+    let set = res.header("set-cookie").unwrap();
+    let first = b.cookie.clone().unwrap();
+    for flag in [
+        "__Host-basisset=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+    ] {
+        assert!(set.contains(flag), "{set}");
+    }
+    assert!(!set.contains("Domain"), "{set}");
+    b.page("/account").await;
+    let res = b
+        .post_form(
+            "/account/inloggen",
+            &[("email", "b@buurtteam-a.nl"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let second = b.cookie.clone().unwrap();
+    assert_ne!(first, second);
+    // The session the browser had before signing in again has ended.
+    b.cookie = Some(first);
+    assert_eq!(location(&b.get("/account").await), "/account/inloggen");
+    b.cookie = Some("planted-by-someone-else".into());
+    assert_eq!(location(&b.get("/portaal").await), "/account/inloggen");
+}
+
+#[actix_web::test]
+async fn a_team_reaches_only_its_own_pages() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    // A hostile organisation name, rendered escaped.
+    let evil = app
+        .create_org("<img src=x onerror=alert(1)> Zorg", "jeugd", &["GM0363"])
+        .await;
+    let evil_member = team_member(&app, "c@evil.nl", evil).await;
+    let mut evil_b = evil_member;
+    let html = evil_b.page(&format!("/portaal/organisaties/{evil}")).await;
+    assert!(
+        html.contains("&#60;img src=x onerror=alert(1)&#62; Zorg"),
+        "{html}"
+    );
+    assert!(!html.contains("<img src=x"));
+
+    // B's submission, posted over the API.
+    let res = app
+        .post_raw(
+            &format!("/api/v1/organisations/{}/submissions?period=2023", f.org_b),
+            Some(&f.team_b),
+            "text/csv",
+            "indicator;waarde\nnieuwe_aanmeldingen;12\n",
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let b_sub = res.json()["submissionId"].as_i64().unwrap();
+
+    let mut team = team_member(&app, "d@buurtteam-a.nl", f.org_a).await;
+    let page = team
+        .page(&format!("/portaal/organisaties/{}", f.org_a))
+        .await;
+    let csrf = hidden(&page, "csrf");
+    for path in [
+        format!("/portaal/organisaties/{}", f.org_b),
+        "/portaal/beoordelen".to_owned(),
+    ] {
+        let res = team.get(&path).await;
+        assert_eq!(res.status, 403, "{path}: {}", res.text());
+        assert!(res.text().starts_with("<!doctype html>"));
+    }
+    let res = team.get(&format!("/portaal/inzendingen/{b_sub}")).await;
+    assert!(matches!(res.status, 403 | 404), "{}", res.status);
+    let res = team
+        .post_multipart(
+            &format!("/portaal/organisaties/{}/upload", f.org_b),
+            &[("csrf", &csrf), ("period", "2023"), ("action", "submit")],
+            Some(("c.csv", GOOD_CSV.as_bytes())),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    for action in ["indienen", "intrekken", "accepteren"] {
+        let res = team
+            .post_form(
+                &format!("/portaal/inzendingen/{b_sub}/{action}"),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert!(matches!(res.status, 403 | 404), "{action}: {}", res.status);
+    }
+    let res = team
+        .post_form(
+            &format!("/portaal/inzendingen/{b_sub}/terugsturen"),
+            &[("csrf", &csrf), ("reason", "x")],
+        )
+        .await;
+    assert!(matches!(res.status, 403 | 404));
+    let api = app
+        .get(&format!("/api/v1/submissions/{b_sub}"), Some(&f.team_b))
+        .await
+        .json();
+    assert_eq!(api["submission"]["status"], "draft");
+
+    // Not signed in: every portal page leads to the sign-in page.
+    let mut anon = Browser::new(&app);
+    for path in [
+        "/portaal",
+        "/account",
+        "/portaal/beoordelen",
+        &format!("/portaal/organisaties/{}", f.org_a),
+    ] {
+        assert_eq!(
+            location(&anon.get(path).await),
+            "/account/inloggen",
+            "{path}"
+        );
+    }
+    // An API token does not open pages (sessions only), nor does a cookie open the API.
+    let res = app
+        .get_accept("/portaal/beoordelen", "text/html", Some(&f.associatie))
+        .await;
+    assert_eq!(res.status, 303);
+    let res = team
+        .send(
+            test::TestRequest::get().uri(&format!("/api/v1/organisations/{}/submissions", f.org_a)),
+        )
+        .await;
+    assert_eq!(res.status, 401);
+}
+
+#[actix_web::test]
+async fn the_code_step_password_change_and_sign_out_everywhere() {
+    let app = TestApp::spawn().await;
+    let email = "e@associatie.nl";
+    let (mut first, secret, step) = associatie_member_with_secret(&app, email).await;
+    // The step after the one used to confirm: accepted once, within a step of the clock.
+    let next = code_of_step(&secret, step + 1);
+    // A second browser: after the password, only the code page opens.
+    let mut second = Browser::new(&app);
+    let res = second
+        .post_form(
+            "/account/inloggen",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&res), "/account/code");
+    assert_eq!(
+        location(&second.get("/portaal/beoordelen").await),
+        "/account/code"
+    );
+    let page = second.page("/account/code").await;
+    let csrf = hidden(&page, "csrf");
+    let res = second
+        .post_form("/account/code", &[("csrf", &csrf), ("code", "123456")])
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(res.text().contains("data-field=\"code\""));
+    let res = second
+        .post_form("/account/code", &[("csrf", "nep"), ("code", &next)])
+        .await;
+    assert_eq!(res.status, 403);
+    let res = second
+        .post_form("/account/code", &[("csrf", &csrf), ("code", &next)])
+        .await;
+    assert_eq!(location(&res), "/portaal");
+    second.page("/portaal/beoordelen").await;
+
+    // Changing the password: the current one must be right; the other sessions end.
+    let page = first.page("/account/wachtwoord").await;
+    let csrf = hidden(&page, "csrf");
+    let new = "groene kikker springt 7 keer";
+    let res = first
+        .post_form(
+            "/account/wachtwoord",
+            &[
+                ("csrf", &csrf),
+                ("current", "fout wachtwoord hier"),
+                ("password", new),
+                ("password2", new),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let res = first
+        .post_form(
+            "/account/wachtwoord",
+            &[
+                ("csrf", &csrf),
+                ("current", PASSWORD),
+                ("password", new),
+                ("password2", new),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(res.text().contains("class=\"notice\""));
+    assert_eq!(
+        location(&second.get("/portaal/beoordelen").await),
+        "/account/inloggen"
+    );
+    first.page("/portaal/beoordelen").await;
+
+    // Sign out everywhere: this session ends too.
+    let res = first
+        .post_form("/account/overal-uitloggen", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(location(&res), "/account/inloggen");
+    assert_eq!(location(&first.get("/account").await), "/account/inloggen");
+}
