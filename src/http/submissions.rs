@@ -104,20 +104,33 @@ pub async fn post(
         q.publication.clone(),
         q.catalogue_version.clone(),
     );
+    // The fingerprint of what was asked, not of its spelling: the parsed submission (so key
+    // order, white space and number notation do not matter) and the parameters with their
+    // defaults filled in (so `?dryRun=false` is the same as nothing). Taken beside the parsing,
+    // off the worker: for 100,000 figures it is megabytes of text to hash.
+    let params = format!(
+        "submit={} period={:?} publication={:?} version={:?}",
+        q.submit.unwrap_or(false),
+        q.period.as_deref().map(str::trim),
+        q.publication
+            .as_deref()
+            .map(|p| p.trim().to_ascii_lowercase()),
+        q.catalogue_version.as_deref().map(str::trim),
+    );
     let parse_body = body.clone();
-    let raw = web::block(move || {
-        if json {
+    let (raw, request_hash) = web::block(move || {
+        let raw = if json {
             input::from_json_bytes(&parse_body)
-                .map_err(|issue| AppError::Validation(vec![issue].into()))
+                .map_err(|issue| AppError::Validation(vec![issue].into()))?
         } else {
-            Ok(crate::sheets::read::from_table_upload(
-                &parse_body,
-                xlsx,
-                period,
-                publication,
-                version,
-            ))
-        }
+            crate::sheets::read::from_table_upload(&parse_body, xlsx, period, publication, version)
+        };
+        let hash = submissions::request_hash(&[
+            if json { b"json" } else { b"table" },
+            params.as_bytes(),
+            format!("{raw:?}").as_bytes(),
+        ]);
+        Ok::<_, AppError>((raw, hash))
     })
     .await
     .map_err(|e| AppError::internal(format!("reading the body: {e}")))??;
@@ -138,27 +151,7 @@ pub async fn post(
         dry_run: q.dry_run.unwrap_or(false),
         submit: q.submit.unwrap_or(false),
         idempotency_key: key,
-        // The fingerprint of what was asked, not of its spelling: the parsed submission (so
-        // key order, white space and number notation do not matter) and the parameters with
-        // their defaults filled in (so `?dryRun=false` is the same as nothing).
-        request_hash: submissions::request_hash(&[
-            if ctype == "application/json" {
-                b"json"
-            } else {
-                b"table"
-            },
-            format!(
-                "submit={} period={:?} publication={:?} version={:?}",
-                q.submit.unwrap_or(false),
-                q.period.as_deref().map(str::trim),
-                q.publication
-                    .as_deref()
-                    .map(|p| p.trim().to_ascii_lowercase()),
-                q.catalogue_version.as_deref().map(str::trim),
-            )
-            .as_bytes(),
-            format!("{raw:?}").as_bytes(),
-        ]),
+        request_hash,
     };
     let s = state.clone();
     let outcome = state
