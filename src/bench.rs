@@ -676,9 +676,9 @@ fn ingest(state: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> {
     let api_rate = stored.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
     actix_web::rt::System::new().block_on(handle.stop(true));
     // Raw COPY of the same rows into the same table, one transaction per submission's rows.
-    let copy_rate = raw_copy_rate(&state.db, org.id, n, args.seconds, cores)?;
+    let copy_rate = raw_copy_rate(&state.db, org.id, n, args.seconds, cores, false)?;
     let raw = match state.db.backend() {
-        Backend::Postgres => "raw COPY",
+        Backend::Postgres => "raw binary COPY",
         Backend::Sqlite => "raw multi-row INSERT",
     };
     println!("| path | figures/s |");
@@ -689,10 +689,23 @@ fn ingest(state: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> {
     println!(
         "| {raw} of the same rows, {cores} concurrent connections, one transaction per {n} rows | {copy_rate:.0} |"
     );
-    println!(
-        "\nAPI ingest reaches **{:.0}%** of the {raw} rate (target: at least 40%).\n",
-        100.0 * api_rate / copy_rate
-    );
+    if state.db.backend() == Backend::Postgres {
+        let text_rate = raw_copy_rate(&state.db, org.id, n, args.seconds, cores, true)?;
+        println!(
+            "| raw text COPY (tab-separated, as `\\copy` sends it) of the same rows, {cores} concurrent connections, one transaction per {n} rows | {text_rate:.0} |"
+        );
+        println!(
+            "\nAPI ingest reaches **{:.0}%** of the binary COPY rate (target: at least 60%) and \
+             **{:.0}%** of the text COPY rate (target: at least 50%).\n",
+            100.0 * api_rate / copy_rate,
+            100.0 * api_rate / text_rate
+        );
+    } else {
+        println!(
+            "\nAPI ingest reaches **{:.0}%** of the {raw} rate.\n",
+            100.0 * api_rate / copy_rate
+        );
+    }
     remove_bench_organisation(&mut conn, org.id)
 }
 
@@ -742,6 +755,7 @@ fn raw_copy_rate(
     n: usize,
     seconds: u64,
     concurrency: usize,
+    text: bool,
 ) -> AppResult<f64> {
     let mut pooled = db.get()?;
     let conn: &mut DbConn = &mut pooled;
@@ -812,17 +826,54 @@ fn raw_copy_rate(
             },
         )
         .collect();
+    // The same rows as COPY's text format (tab-separated, \N for none), written once.
+    let tsv = Arc::new(copy_text(&rows));
     let rows = Arc::new(rows);
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency.max(1))
         .map(|_| {
-            let (db, rows) = (db.clone(), rows.clone());
+            let (db, rows, tsv) = (db.clone(), rows.clone(), tsv.clone());
             std::thread::spawn(move || -> AppResult<usize> {
                 let mut conn = db.get()?;
                 let mut done = 0usize;
                 while started.elapsed() < Duration::from_secs(seconds.max(1)) {
-                    crate::db::transaction(&mut conn, |conn| {
-                        crate::submissions::store::insert_figures(conn, &rows)
+                    crate::db::transaction(&mut conn, |conn| match conn {
+                        DbConn::Pg(c) if text => {
+                            use crate::db::schema::figures as f;
+                            use diesel::pg::CopyFormat;
+                            diesel::copy_from(f::table)
+                                .from_raw_data(
+                                    (
+                                        f::revision_id,
+                                        f::submission_id,
+                                        f::organisation_id,
+                                        f::period_type,
+                                        f::period_start,
+                                        f::period_end,
+                                        f::catalogue_version,
+                                        f::indicator,
+                                        f::municipality,
+                                        f::value,
+                                        f::numerator,
+                                        f::denominator,
+                                        f::respondents,
+                                        f::cases,
+                                        f::note,
+                                        f::warnings,
+                                        f::publication,
+                                        f::counted,
+                                    ),
+                                    |w| {
+                                        w.write_all(&tsv).map_err(|e| {
+                                            diesel::result::Error::SerializationError(Box::new(e))
+                                        })
+                                    },
+                                )
+                                .with_format(CopyFormat::Text)
+                                .execute(c)?;
+                            Ok(())
+                        }
+                        _ => crate::submissions::store::insert_figures(conn, &rows),
                     })?;
                     done += rows.len();
                 }
@@ -844,6 +895,41 @@ fn raw_copy_rate(
     )
     .execute(conn)?;
     Ok(rate)
+}
+
+/// Rows in COPY's text format: tab-separated columns, `\N` for none, one line per row (the
+/// benchmark's values hold no tab, newline or backslash).
+fn copy_text(rows: &[crate::submissions::store::NewFigureRow]) -> Vec<u8> {
+    fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+        v.as_ref()
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "\\N".into())
+    }
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            r.revision_id,
+            r.submission_id,
+            r.organisation_id,
+            r.period_type,
+            r.period_start,
+            r.period_end,
+            r.catalogue_version,
+            r.indicator,
+            opt(&r.municipality),
+            opt(&r.value),
+            opt(&r.numerator),
+            opt(&r.denominator),
+            opt(&r.respondents),
+            opt(&r.cases),
+            opt(&r.note),
+            opt(&r.warnings),
+            r.publication,
+            if r.counted { "t" } else { "f" },
+        ));
+    }
+    out.into_bytes()
 }
 
 /// A bearer token for a client, over the service's token endpoint.
