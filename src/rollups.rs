@@ -80,7 +80,7 @@ pub fn rebuild(conn: &mut DbConn) -> AppResult<i64> {
         })?;
         // Every view may have changed.
         crate::db::versions::bump_registry(conn)?;
-        Ok(count(conn)?)
+        count(conn)
     })
 }
 
