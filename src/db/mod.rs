@@ -218,6 +218,11 @@ impl Db {
         Ok(self.pool.get_timeout(timeout)?)
     }
 
+    /// The pool's open and idle connections now, and its maximum size (for `/metrics`).
+    pub fn pool_state(&self) -> (diesel::r2d2::State, u32) {
+        (self.pool.state(), self.pool.max_size())
+    }
+
     /// Run blocking diesel work on actix's blocking pool.
     pub async fn run<T, F>(&self, f: F) -> AppResult<T>
     where
