@@ -195,8 +195,10 @@ impl ViewCache {
         if let Some(hit) = self.lookup(version, &key)
             && let Ok(value) = hit.downcast::<T>()
         {
+            crate::server::metrics::cache_hit();
             return Ok(value);
         }
+        crate::server::metrics::cache_miss();
         let value = Arc::new(compute(conn)?);
         self.store(version, key, value.clone());
         Ok(value)
