@@ -12,10 +12,11 @@ instance directly:
      admin), through nginx, with tokens issued by one instance and checked by the other;
   2. coherent views: a submission committed on one instance shows at once in the views of the
      other instance, of itself and through nginx, both ways; an Idempotency-Key used on one
-     instance replays on the other;
+     instance replays on the other; /metrics answers on each instance directly, 403 through nginx;
   3. shared throttling: failed token requests on instance A count on instance B;
   4. a rolling restart (SIGTERM A, start it again, then the same for B) while client threads keep
-     requesting through nginx: zero failed requests, and both instances serve again afterwards.
+     requesting through nginx (GETs, and token POSTs that nginx does not retry once sent): zero
+     failed requests, and both instances serve again afterwards.
 Exits non-zero on any failure. Standard library only; needs nginx (.ci/run installs it).
 """
 import http.client
@@ -50,6 +51,15 @@ def check(cond, msg):
     if not cond:
         fail(msg)
     return cond
+
+
+section_failures = [0]
+
+
+def ok(msg):
+    """Report a section: `ok` when it added no failure."""
+    print(("ok: " if len(failures) == section_failures[0] else "FAILED: ") + msg)
+    section_failures[0] = len(failures)
 
 
 def free_port():
@@ -262,7 +272,7 @@ try:
         check(status == expected, f"matrix POST /api/v1/organisations as {who}: {status}")
     check({f"127.0.0.1:{ports['A']}", f"127.0.0.1:{ports['B']}"} <= upstreams,
           f"nginx used both instances: {upstreams}")
-    print(f"ok: role matrix through nginx, {cells} cells, served by {sorted(upstreams)}")
+    ok(f"role matrix through nginx, {cells} cells, served by {sorted(upstreams)}")
 
     # --- 2. Coherent views right after a commit, on either instance.
     view = "/api/v1/views/aggregate?indicator=klachten&period=2023"
@@ -282,7 +292,7 @@ try:
         status, _, body = request(
             ports[poster], "POST", f"/api/v1/organisations/{org}/submissions?submit=true",
             {"period": "2023", "figures": [{"indicator": "klachten", "value": value}]},
-            {**auth(tokens[team]), "Idempotency-Key": f"instances-{team}"})
+            {**auth(tokens[team]), "Idempotency-Key": f"instances-{poster}"})
         check(status == 201, f"submission on {poster}: {status} {body[:300]!r}")
         expected += value
         seen = everywhere()
@@ -293,12 +303,25 @@ try:
         status, headers, body2 = request(
             ports[other], "POST", f"/api/v1/organisations/{org}/submissions?submit=true",
             {"period": "2023", "figures": [{"indicator": "klachten", "value": value}]},
-            {**auth(tokens[team]), "Idempotency-Key": f"instances-{team}"})
-        check(status == 201 and headers.get("idempotent-replayed") == "true"
+            {**auth(tokens[team]), "Idempotency-Key": f"instances-{poster}"})
+        check(status in (200, 201) and headers.get("idempotent-replayed") == "true"
               and json.loads(body2)["submissionId"] == json.loads(body)["submissionId"],
               f"idempotent retry on {other}: {status} {headers.get('idempotent-replayed')}")
-    print(f"ok: a commit on either instance is in every view at once (total {expected} on A, "
+    ok(f"a commit on either instance is in every view at once (total {expected} on A, "
           f"B and nginx); Idempotency-Key replays across instances")
+
+    # /metrics: each instance answers its own loopback scrape; through nginx (X-Forwarded-For)
+    # it is refused, so the load balancer does not make it public.
+    for name in ["A", "B"]:
+        status, headers, body = request(ports[name], "GET", "/metrics")
+        text = body.decode(errors="replace")
+        check(status == 200 and 'basisset_submissions{status="submitted"} 2' in text
+              and "basisset_http_requests_total{" in text,
+              f"/metrics on {name}: {status} {text[:300]!r}")
+    status, _, body = request(nginx_port, "GET", "/metrics")
+    check(status == 403, f"/metrics through nginx: wanted 403, got {status} {body[:200]!r}")
+    ok("/metrics: each instance answers loopback scrapes (2 submitted in the shared database), "
+       "through nginx 403")
 
     # --- 3. Shared throttling: 3 failures on A (the limit), then B refuses the pair.
     for i in range(3):
@@ -310,38 +333,49 @@ try:
           f"4th failure, on B: wanted 429 with Retry-After, got {status} {headers} {body}")
     status, _, body = token(ports["B"], "throttled")
     check(status == 429, f"the right secret on B during the pair's delay: {status} {body}")
-    print("ok: failures on A count on B (429 with Retry-After "
+    ok("failures on A count on B (429 with Retry-After "
           f"{headers.get('retry-after')} s; the right secret waits too)")
 
     # --- 4. Rolling restart while clients keep requesting through nginx.
     stop_clients = threading.Event()
-    stats = {"requests": 0, "failed": [], "served_by": {}, "retried": 0}
+    stats = {"requests": 0, "posts": 0, "failed": [], "served_by": {}, "retried": 0}
     lock = threading.Lock()
     paths = ["/api/v1/indicators", "/healthz", view, f"/api/v1/organisations/{org_a}"]
 
-    def client(n):
+    token_body = (f"grant_type=client_credentials&client_id={creds['associatie']['client_id']}"
+                  f"&client_secret={creds['associatie']['client_secret']}")
+
+    def client(n, post):
+        """GETs (nginx may retry them elsewhere), or token POSTs: nginx does not pass a POST
+        it has sent to the next instance, so these fail unless shutdown is graceful."""
         i = n
         while not stop_clients.is_set():
-            path = paths[i % len(paths)]
+            path = "/oauth/token" if post else paths[i % len(paths)]
             i += 1
             try:
-                status, headers, body = request(nginx_port, "GET", path, None,
-                                                auth(tokens["associatie"]), timeout=15)
-                ok = status == 200
+                if post:
+                    status, headers, body = request(
+                        nginx_port, "POST", path, token_body,
+                        {"Content-Type": "application/x-www-form-urlencoded"}, timeout=15)
+                else:
+                    status, headers, body = request(nginx_port, "GET", path, None,
+                                                    auth(tokens["associatie"]), timeout=15)
+                good = status == 200
                 detail = f"{status} {body[:120]!r}"
             except OSError as e:
-                ok, headers, detail = False, {}, repr(e)
+                good, headers, detail = False, {}, repr(e)
             with lock:
                 stats["requests"] += 1
-                if not ok:
-                    stats["failed"].append(f"GET {path}: {detail}")
+                stats["posts"] += post
+                if not good:
+                    stats["failed"].append(f"{'POST' if post else 'GET'} {path}: {detail}")
                 up = headers.get("x-upstream", "")
                 if "," in up:
                     stats["retried"] += 1
                 last = up.split(",")[-1].strip()
                 stats["served_by"][last] = stats["served_by"].get(last, 0) + 1
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=client, args=(n, n == 4)) for n in range(5)]
     for t in threads:
         t.start()
     time.sleep(0.5)
@@ -366,9 +400,10 @@ try:
     check(after.get(f"127.0.0.1:{ports['A']}", 0) > 0 and
           after.get(f"127.0.0.1:{ports['B']}", 0) > 0,
           f"both instances serve after the restart: {after}")
-    print(f"ok: rolling restart ({', '.join(restart_log)}): {stats['requests']} requests "
-          f"through nginx, {len(stats['failed'])} failed, {stats['retried']} retried on the "
-          f"other instance by nginx; afterwards served by {after}")
+    ok(f"rolling restart ({', '.join(restart_log)}): {stats['requests']} requests "
+       f"({stats['posts']} token POSTs) through nginx, {len(stats['failed'])} failed, "
+       f"{stats['retried']} retried on the other instance by nginx; afterwards served by "
+       f"{after}")
 finally:
     if nginx is not None:
         nginx.send_signal(signal.SIGQUIT)
