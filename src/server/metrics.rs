@@ -136,7 +136,11 @@ fn number(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{v}")
     }
@@ -365,7 +369,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> AppResult<
         // A short wait: a scrape must not queue behind requests for an exhausted pool.
         let submissions = db
             .get_timeout(Duration::from_secs(1))
-            .and_then(|mut conn| submissions_by_status(&mut *conn))
+            .and_then(|mut conn| submissions_by_status(&mut conn))
             .inspect_err(|e| tracing::warn!(error = %e, "metrics: database not readable"))
             .ok();
         Scrape { pool, submissions }

@@ -25,10 +25,9 @@ fn parse_sample(line: &str) -> Option<(String, f64)> {
     let name_end = series.find('{').unwrap_or(series.len());
     let name = &series[..name_end];
     let name_ok = !name.is_empty()
-        && name
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit()));
+        && name.chars().enumerate().all(|(i, c)| {
+            c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
+        });
     if !name_ok {
         return None;
     }
@@ -106,7 +105,10 @@ async fn the_scrape_parses_and_its_counters_rise_with_requests() {
     let app = TestApp::spawn().await;
     let f = app.fixture().await;
     let before = scrape(&app).await;
-    assert_eq!(get(&before, "basisset_submissions{status=\"submitted\"}"), 0.0);
+    assert_eq!(
+        get(&before, "basisset_submissions{status=\"submitted\"}"),
+        0.0
+    );
     assert!(before.contains_key("basisset_db_pool_max_connections"));
     assert_eq!(get(&before, "basisset_database_up"), 1.0);
 
@@ -143,10 +145,12 @@ async fn the_scrape_parses_and_its_counters_rise_with_requests() {
         .text();
     let after = parse(&text);
     let healthz = "basisset_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}";
-    assert!(get(&after, healthz) >= get(&before, healthz) + 3.0, "{text}");
+    assert!(
+        get(&after, healthz) >= get(&before, healthz) + 3.0,
+        "{text}"
+    );
     let count = "basisset_http_request_duration_seconds_count{method=\"GET\",route=\"/healthz\"}";
-    let inf =
-        "basisset_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"}";
+    let inf = "basisset_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",le=\"+Inf\"}";
     assert!(get(&after, count) >= get(&before, count) + 3.0);
     assert_eq!(get(&after, count), get(&after, inf), "+Inf bucket = count");
     // The route pattern, never the raw path: ids and unknown paths add no series.
@@ -165,7 +169,10 @@ async fn the_scrape_parses_and_its_counters_rise_with_requests() {
         ) >= 1.0
     );
     // Submissions by status: this test's database, exact.
-    assert_eq!(get(&after, "basisset_submissions{status=\"submitted\"}"), 1.0);
+    assert_eq!(
+        get(&after, "basisset_submissions{status=\"submitted\"}"),
+        1.0
+    );
     assert_eq!(get(&after, "basisset_submissions{status=\"draft\"}"), 0.0);
     // The same view twice: at least one miss, then at least one hit.
     for c in [
@@ -177,13 +184,19 @@ async fn the_scrape_parses_and_its_counters_rise_with_requests() {
     // The pool: within its bounds.
     let max = get(&after, "basisset_db_pool_max_connections");
     assert_eq!(max, 4.0, "the tests' pool size");
-    assert!(get(&after, "basisset_db_pool_idle_connections") <= get(&after, "basisset_db_pool_connections"));
+    assert!(
+        get(&after, "basisset_db_pool_idle_connections")
+            <= get(&after, "basisset_db_pool_connections")
+    );
     assert!(get(&after, "basisset_db_pool_connections") <= max);
     assert!(text.contains("# TYPE basisset_http_request_duration_seconds histogram"));
     assert!(text.contains("# TYPE basisset_rollup_lag_seconds gauge"));
     // The roll-up lag is reported once set.
     basisset::server::metrics::set_rollup_lag_seconds(0.25);
-    assert_eq!(get(&scrape(&app).await, "basisset_rollup_lag_seconds"), 0.25);
+    assert_eq!(
+        get(&scrape(&app).await, "basisset_rollup_lag_seconds"),
+        0.25
+    );
 }
 
 #[actix_web::test]
@@ -199,7 +212,9 @@ async fn without_a_token_only_loopback_without_a_proxy_may_scrape() {
         .await;
     res.assert_problem(403, "FORBIDDEN");
     // No known peer.
-    app.get("/metrics", None).await.assert_problem(403, "FORBIDDEN");
+    app.get("/metrics", None)
+        .await
+        .assert_problem(403, "FORBIDDEN");
     // Loopback, but relayed by a proxy (nginx on the same host): the client is elsewhere.
     for (name, value) in [
         ("X-Forwarded-For", "198.51.100.4"),
