@@ -127,6 +127,19 @@ pub struct ServeArgs {
     pub web: WebArgs,
     #[command(flatten)]
     pub accounts: AccountArgs,
+    #[command(flatten)]
+    pub ops: OpsArgs,
+}
+
+/// Operations: what monitoring may read.
+#[derive(Args, Debug, Clone)]
+pub struct OpsArgs {
+    /// Bearer token for `GET /metrics` (Prometheus). With it, every scrape must send
+    /// `Authorization: Bearer <token>`, from any address. Without it, /metrics answers only
+    /// loopback peers that came through no proxy (no X-Forwarded-For, Forwarded or X-Real-IP
+    /// header), and 403 to anyone else.
+    #[arg(long, env = "BASISSET_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// People's accounts and sessions (the portal).

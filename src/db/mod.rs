@@ -231,6 +231,11 @@ impl Db {
             .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
     }
 
+    /// The pool's open and idle connections now, and its maximum size (for `/metrics`).
+    pub fn pool_state(&self) -> (diesel::r2d2::State, u32) {
+        (self.pool.state(), self.pool.max_size())
+    }
+
     /// Run blocking diesel work on actix's blocking pool.
     pub async fn run<T, F>(&self, f: F) -> AppResult<T>
     where

@@ -5,6 +5,7 @@
 
 pub mod caching;
 pub mod cors;
+pub mod metrics;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -77,6 +78,24 @@ pub fn app(
         .wrap(actix_web::middleware::Compress::default())
         .wrap_fn(cors::cors)
         .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service;
+            // Outermost: every answer counts, refusals by the layers above included. The route
+            // label is the matched pattern (bounded), never the raw path.
+            let started = std::time::Instant::now();
+            let method = req.method().clone();
+            let route = req.match_pattern();
+            let fut = srv.call(req);
+            async move {
+                let res = fut.await;
+                let status = match &res {
+                    Ok(r) => r.status().as_u16(),
+                    Err(e) => e.as_response_error().status_code().as_u16(),
+                };
+                metrics::observe_request(&method, route, status, started.elapsed());
+                res
+            }
+        })
         .configure(|cfg| routes(cfg, &limits))
         .default_service(web::to(not_found))
 }
@@ -150,7 +169,8 @@ fn routes(cfg: &mut web::ServiceConfig, limits: &crate::config::LimitArgs) {
             .route(web::post().to(graphql::graphql_post))
             .route(get().to(graphql::graphql_get)),
     )
-    .service(resource("/assets/{path:.*}", "GET, HEAD").route(get().to(transport::assets::asset)));
+    .service(resource("/assets/{path:.*}", "GET, HEAD").route(get().to(transport::assets::asset)))
+    .service(resource("/metrics", "GET, HEAD").route(get().to(metrics::metrics)));
     http::routes(cfg, limits);
     site::routes(cfg);
 }

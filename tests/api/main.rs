@@ -13,6 +13,7 @@ mod disclosure;
 mod foundation;
 mod hardening;
 mod matrix;
+mod metrics;
 mod portal;
 mod registry;
 mod rollups;
