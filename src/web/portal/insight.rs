@@ -260,6 +260,8 @@ impl MatrixCell {
 
 /// An indicator column.
 pub struct MatrixColumn {
+    /// The column's number (the header shows it; the list under the table names it).
+    pub number: usize,
     pub code: String,
     pub label: String,
     pub coverage: String,
@@ -326,7 +328,9 @@ pub async fn completeness(state: web::Data<AppState>, req: HttpRequest) -> Porta
     let columns: Vec<MatrixColumn> = view
         .indicators
         .iter()
-        .map(|i| MatrixColumn {
+        .enumerate()
+        .map(|(n, i)| MatrixColumn {
+            number: n + 1,
             code: i.code.clone(),
             label: catalogue
                 .indicators
@@ -381,7 +385,7 @@ pub async fn completeness(state: web::Data<AppState>, req: HttpRequest) -> Porta
             }
         })
         .collect();
-    let label = period.code();
+    let label = period.label();
     render(
         &CompletenessPage {
             c: PortalChrome::new(

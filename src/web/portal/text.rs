@@ -165,6 +165,7 @@ texts! {
     cm_missing_one: "ontbreekt", "missing";
     cm_na: "geldt niet", "does not apply";
     cm_per_indicator: "Per indicator", "Per indicator";
+    cm_columns: "De kolommen", "The columns";
     adm_title: "Beheer", "Registry and access";
     adm_organisations: "Organisaties", "Organisations";
     adm_organisations_intro: "Alle organisaties in het register. Wijzigen gaat via de API of de opdrachtregel.", "Every organisation in the registry. Changes go through the API or the command line.";
@@ -199,6 +200,7 @@ texts! {
     adm_previous: "Vorige pagina", "Previous page";
     adm_next: "Volgende pagina", "Next page";
     adm_subject: "Onderwerp", "Subject";
+    adm_record: "gegevens", "record";
 }
 
 impl PortalTexts {
