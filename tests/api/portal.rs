@@ -1087,6 +1087,19 @@ async fn registry_and_access_pages_follow_the_apis_roles() {
         .find(|u| u.email == "nieuw@buurtteam-a.nl")
         .unwrap();
     assert_eq!(nieuw.organisation_id, Some(f.org_a));
+    // A new link: without the token refused; with it shown once, and the first link ends.
+    let reset = format!("/portaal/beheer/gebruikers/{}/nieuwe-link", nieuw.id);
+    assert_eq!(admin.post_form(&reset, &[]).await.status, 403);
+    let res = admin.post_form(&reset, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let second = text_of(&res.text(), "link");
+    assert_ne!(second, link);
+    assert_eq!(newcomer.get(&path).await.status, 404);
+    let path = second
+        .split_once("/account/welkom")
+        .map(|(_, rest)| format!("/account/welkom{rest}"))
+        .unwrap();
+    assert!(newcomer.page(&path).await.contains("nieuw@buurtteam-a.nl"));
     let deactivate = format!("/portaal/beheer/gebruikers/{}/deactiveren", nieuw.id);
     let html = admin.page("/portaal/beheer/gebruikers").await;
     assert!(html.contains(&format!("action=\"{deactivate}\"")), "{html}");
@@ -1125,6 +1138,7 @@ async fn registry_and_access_pages_follow_the_apis_roles() {
     assert!(html.contains("nieuw@buurtteam-a.nl"));
     assert!(!html.contains("id=\"uitnodigen\""));
     assert!(!html.contains("/deactiveren"));
+    assert!(!html.contains("/nieuwe-link"));
     assert_eq!(assoc.get("/portaal/beheer/clients").await.status, 403);
     let acsrf = hidden(&html, "csrf");
     let res = assoc
@@ -1175,6 +1189,14 @@ async fn registry_and_access_pages_follow_the_apis_roles() {
         )
         .await;
     assert!(matches!(res.status, 403 | 404), "{}", res.status);
+    // Nor a new link for a colleague (only an admin or the team's coordinator).
+    let res = team
+        .post_form(
+            &format!("/portaal/beheer/gebruikers/{}/nieuwe-link", nieuw.id),
+            &[("csrf", &tcsrf)],
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text());
 
     // A coordinator: its own team's accounts, and invitations to it.
     let input = NewUser {

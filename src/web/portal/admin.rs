@@ -308,6 +308,8 @@ pub struct UserRow {
     pub last_sign_in: String,
     /// The deactivate button's form, when this person may use it.
     pub deactivate: String,
+    /// The "new link" button's form (a reset: a new one-time link), when this person may.
+    pub reset: String,
 }
 
 #[derive(Template)]
@@ -370,6 +372,14 @@ async fn users_page(
                         && u.role == Role::Team
                         && !u.coordinator
                         && u.organisation_id == s.user.organisation_id));
+            // A new link: team accounts only, by an admin or the team's coordinator.
+            let may_reset = u.active
+                && u.role == Role::Team
+                && u.id != s.user.id
+                && (admin
+                    || (coordinator
+                        && !u.coordinator
+                        && u.organisation_id == s.user.organisation_id));
             UserRow {
                 id: u.id.to_string(),
                 email: u.email.clone(),
@@ -383,6 +393,14 @@ async fn users_page(
                 deactivate: if may {
                     lang.href(
                         &format!("/portaal/beheer/gebruikers/{}/deactiveren", u.id),
+                        &[],
+                    )
+                } else {
+                    String::new()
+                },
+                reset: if may_reset {
+                    lang.href(
+                        &format!("/portaal/beheer/gebruikers/{}/nieuwe-link", u.id),
                         &[],
                     )
                 } else {
@@ -514,6 +532,42 @@ pub async fn users_deactivate(
         .await
         .or_exit(lang)?;
     Ok(redirect(&lang.href("/portaal/beheer/gebruikers", &[])))
+}
+
+/// A new one-time link for an account (a forgotten password or a lost phone): the page shows
+/// it once; the account's older unused link stops working.
+pub async fn users_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> PortalResult {
+    let lang = Lang::of(&req);
+    let form = Form::parse(&body);
+    let s = signed_in_form(&state, &req, lang, &form.get("csrf")).await?;
+    let caller = s.caller();
+    let id = id.into_inner();
+    let hours = state.config.accounts.invitation_hours.max(1);
+    let invitation = state
+        .db
+        .run(move |conn| {
+            crate::db::transaction(conn, |conn| {
+                users::reset(conn, &caller, id, chrono::TimeDelta::hours(hours))
+            })
+        })
+        .await
+        .or_exit(lang)?;
+    users_page(
+        &state,
+        &req,
+        lang,
+        &s,
+        Some(invitation),
+        String::new(),
+        vec![],
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// An entry of the audit log.

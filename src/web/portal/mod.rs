@@ -357,5 +357,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource("/portaal/beheer/gebruikers/{id}/deactiveren", "POST")
                 .route(post().to(admin::users_deactivate)),
         )
+        .service(
+            resource("/portaal/beheer/gebruikers/{id}/nieuwe-link", "POST")
+                .route(post().to(admin::users_reset)),
+        )
         .service(resource("/portaal/beheer/audit", "GET, HEAD").route(get().to(admin::audit_log)));
 }

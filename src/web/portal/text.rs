@@ -184,7 +184,7 @@ texts! {
     adm_client_new: "Nieuwe client voor een wijkteam", "New client for a wijkteam";
     adm_client_new_intro: "Voor het registratiesysteem van een organisatie (rol wijkteam). Clients van de Associatie en beheerders maak je alleen op de server: basisset client create.", "For an organisation's registration system (role wijkteam). Associatie and admin clients are created on the server only: basisset client create.";
     adm_create: "Aanmaken", "Create";
-    adm_invited: "Uitnodiging voor", "Invitation for";
+    adm_invited: "Link voor", "Link for";
     adm_link_once: "Geef deze link door; hij werkt één keer en wordt niet opnieuw getoond", "Pass this link on; it works once and is not shown again";
     adm_until: "geldig tot", "valid until";
     adm_password_set: "Wachtwoord", "Password";
@@ -201,6 +201,8 @@ texts! {
     adm_next: "Volgende pagina", "Next page";
     adm_subject: "Onderwerp", "Subject";
     adm_record: "gegevens", "record";
+    adm_reset: "Nieuwe link", "New link";
+    adm_actions: "Acties", "Actions";
 }
 
 impl PortalTexts {
