@@ -23,6 +23,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What runs beside the HTTP server: on PostgreSQL, the listener that keeps the data
+    /// versions fresh (so a cached view needs no database round trip).
+    pub fn start_background(&self) {
+        self.view_cache.versions().spawn_listener(
+            self.db.clone(),
+            std::time::Duration::from_secs(self.config.views.version_check_seconds.max(1)),
+        );
+    }
+
     /// The service's public URL (no trailing slash): `--public-url`, else `http://` + bind.
     pub fn public_url(&self) -> String {
         self.config
@@ -86,6 +95,7 @@ pub fn prepare_database(db: &Db) -> AppResult<(Catalogue, Reference, Prepared)> 
 pub fn build_state(db: Db, config: ServeArgs) -> AppResult<(AppState, Prepared)> {
     let auth = AuthService::new(&config.auth)?;
     let (catalogue, reference, prepared) = prepare_database(&db)?;
+    let versions = crate::db::versions::Versions::new(db.backend());
     Ok((
         AppState {
             db,
@@ -93,6 +103,7 @@ pub fn build_state(db: Db, config: ServeArgs) -> AppResult<(AppState, Prepared)>
             reference: Arc::new(reference),
             view_cache: Arc::new(crate::views::cache::ViewCache::new(
                 config.views.view_cache_entries,
+                versions,
             )),
             config: Arc::new(config),
             auth: Arc::new(auth),

@@ -8,7 +8,7 @@ use crate::app;
 use crate::auth::{Caller, Role, clients, keys::KeyFile};
 use crate::config::{
     Cli, ClientCommand, Command, GlobalArgs, KeysCommand, LogFormat, OrganisationCommand,
-    SchemaKind, ServeArgs, UserCommand,
+    RollupCommand, SchemaKind, ServeArgs, UserCommand,
 };
 use crate::error::{AppError, AppResult};
 use crate::registry::organisations::{self, NewOrganisation, ServedMunicipalityInput};
@@ -82,6 +82,32 @@ fn run(cli: Cli) -> AppResult<()> {
         Command::User(cmd) => user_command(&global, cmd),
         Command::Keys(cmd) => keys_command(cmd),
         Command::Bench(args) => crate::bench::run(&global, &args),
+        Command::Rollup(cmd) => {
+            let db = app::connect(&global)?;
+            app::prepare_database(&db)?;
+            let mut conn = db.get()?;
+            match cmd {
+                RollupCommand::Rebuild => {
+                    let started = std::time::Instant::now();
+                    let rows = crate::rollups::rebuild(&mut conn)?;
+                    tracing::info!(rows, elapsed = ?started.elapsed(), "roll-ups rebuilt");
+                    print_json(&serde_json::json!({ "rows": rows }))
+                }
+                RollupCommand::Check => {
+                    let differences = crate::rollups::check(&mut conn)?;
+                    let rows = crate::rollups::count(&mut conn)?;
+                    print_json(&serde_json::json!({ "rows": rows, "differences": differences }))?;
+                    if differences.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(AppError::internal(format!(
+                            "{} roll-up(s) differ from the figures",
+                            differences.len()
+                        )))
+                    }
+                }
+            }
+        }
         Command::SeedDemo(args) => {
             let db = app::connect(&global)?;
             let (catalogue, reference, _) = app::prepare_database(&db)?;

@@ -82,6 +82,19 @@ pub enum Command {
     },
     /// Run the performance benchmarks (see BENCHMARKS.md).
     Bench(BenchArgs),
+    /// The roll-ups views read (counted figures summed per organisation, indicator and period).
+    #[command(subcommand)]
+    Rollup(RollupCommand),
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum RollupCommand {
+    /// Recompute every roll-up from the counted figures (in one transaction; views stay
+    /// consistent meanwhile) and print the number of rows.
+    Rebuild,
+    /// Compare the roll-ups with a recomputation from the figures; exits non-zero and lists the
+    /// differences if there are any.
+    Check,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,11 +249,16 @@ pub struct ViewArgs {
     /// Survey aggregates with fewer respondents are flagged unreliable (and withheld from the public).
     #[arg(long, env = "BASISSET_MIN_RESPONDENTS", default_value_t = 30)]
     pub min_respondents: i64,
-    /// Computed views kept per data version (0 disables the cache). Entries are dropped the
-    /// moment any change commits, so cached views are never stale; when the cache is full the
+    /// Computed views kept (0 disables the cache). An entry is used only while the registry and
+    /// the figures of its indicator and years are unchanged, so cached views are never stale; a
+    /// submission invalidates only its own indicators and year. When the cache is full the
     /// least recently used tenth is dropped.
-    #[arg(long, env = "BASISSET_VIEW_CACHE_ENTRIES", default_value_t = 2000)]
+    #[arg(long, env = "BASISSET_VIEW_CACHE_ENTRIES", default_value_t = 10_000)]
     pub view_cache_entries: usize,
+    /// PostgreSQL: seconds between safety checks of the data versions. Instances learn of
+    /// changes at once by LISTEN/NOTIFY; this check only covers a lost notification.
+    #[arg(long, env = "BASISSET_VERSION_CHECK_SECONDS", default_value_t = 5)]
+    pub version_check_seconds: u64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -429,5 +447,7 @@ pub struct BenchArgs {
 pub enum BenchKind {
     Ingest,
     Views,
+    /// Cache-miss, cache-hit and deadline workloads (needs the view benchmark's data set).
+    Workloads,
     All,
 }

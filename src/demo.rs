@@ -568,7 +568,7 @@ pub fn seed(
         for id in &ids {
             crate::registry::organisations::refresh_provides_help(conn, *id)?;
         }
-        crate::db::bump_data_version(conn)?;
+        crate::rollups::rebuild(conn)?;
         Ok(DemoReport {
             organisations: ids.len(),
             submissions: plan.len(),

@@ -28,6 +28,7 @@ pub mod net;
 pub mod paging;
 pub mod period;
 pub mod registry;
+pub mod rollups;
 pub mod server;
 pub mod sheets;
 pub mod submissions;

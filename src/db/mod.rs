@@ -3,6 +3,7 @@
 //! helper that runs blocking diesel work on the blocking thread pool, never on async workers.
 
 pub mod schema;
+pub mod versions;
 
 use std::time::Duration;
 
@@ -218,6 +219,18 @@ impl Db {
         Ok(self.pool.get_timeout(timeout)?)
     }
 
+    /// Like [`Db::run`], but the work takes a connection only if it needs one.
+    pub async fn run_lazy<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut LazyConn<'_>) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || f(&mut LazyConn::Pool(&db, None)))
+            .await
+            .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
     /// Run blocking diesel work on actix's blocking pool.
     pub async fn run<T, F>(&self, f: F) -> AppResult<T>
     where
@@ -323,19 +336,36 @@ pub fn now() -> chrono::NaiveDateTime {
 
 use chrono::Timelike;
 
-/// Raise the data version: call in the same transaction as any change that can alter a view.
-pub fn bump_data_version(conn: &mut DbConn) -> AppResult<()> {
-    use schema::data_version::dsl::*;
-    diesel::update(data_version.find(1))
-        .set(version.eq(version + 1))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The current data version (see [`bump_data_version`]).
+/// The current data version (see [`versions`]).
 pub fn data_version(conn: &mut DbConn) -> AppResult<i64> {
     use schema::data_version::dsl::*;
     Ok(data_version.find(1).select(version).first(conn)?)
+}
+
+/// A connection taken from the pool only when first needed (a cached view needs none), or one
+/// the caller already holds.
+pub enum LazyConn<'a> {
+    Pool(&'a Db, Option<PooledConn>),
+    Held(&'a mut DbConn),
+}
+
+impl<'a> LazyConn<'a> {
+    pub fn held(conn: &'a mut DbConn) -> Self {
+        LazyConn::Held(conn)
+    }
+
+    /// The connection, taken from the pool now if need be.
+    pub fn get(&mut self) -> AppResult<&mut DbConn> {
+        match self {
+            LazyConn::Held(c) => Ok(c),
+            LazyConn::Pool(db, slot) => {
+                if slot.is_none() {
+                    *slot = Some(db.get()?);
+                }
+                Ok(slot.as_mut().expect("just taken"))
+            }
+        }
+    }
 }
 
 pub use crate::error::{note_storage_full, storage_full_recently};

@@ -190,6 +190,36 @@ diesel::table! {
     data_version (id) {
         id -> Integer,
         version -> BigInt,
+        registry_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    indicator_versions (indicator, year) {
+        indicator -> Text,
+        year -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    figure_rollups (indicator, period_start, organisation_id, period_type, period_end, catalogue_version, municipality, publication) {
+        organisation_id -> BigInt,
+        indicator -> Text,
+        catalogue_version -> Text,
+        period_type -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        municipality -> Text,
+        publication -> Text,
+        figures -> BigInt,
+        value_sum -> Nullable<Double>,
+        numerator -> Nullable<BigInt>,
+        denominator -> Nullable<BigInt>,
+        respondents_weighted -> Nullable<Double>,
+        respondents -> Nullable<BigInt>,
+        cases_weighted -> Nullable<Double>,
+        cases -> Nullable<BigInt>,
     }
 }
 
@@ -285,6 +315,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     figures,
     idempotency_keys,
     data_version,
+    indicator_versions,
+    figure_rollups,
     audit_log,
     auth_throttle,
     users,

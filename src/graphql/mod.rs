@@ -96,6 +96,18 @@ where
     gql(db.run(move |conn| f(conn, &state, &caller)).await)
 }
 
+/// Like [`run`], for work that takes a connection only if it needs one (cached views).
+pub async fn run_lazy<T, F>(ctx: &async_graphql::Context<'_>, f: F) -> async_graphql::Result<T>
+where
+    F: FnOnce(&mut crate::db::LazyConn<'_>, &AppState, &Caller) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let state = ctx.state().clone();
+    let caller = ctx.caller().clone();
+    let db = state.db.clone();
+    gql(db.run_lazy(move |conn| f(conn, &state, &caller)).await)
+}
+
 /// Typed access to what every resolver needs.
 pub trait ContextExt {
     fn state(&self) -> &AppState;

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result};
 
-use super::{ContextExt, gql, run};
+use super::{ContextExt, gql, run_lazy};
 use crate::error::AppError;
 use crate::period::Period;
 use crate::registry::{OrgForm, OrgSizeClass, TeamType};
@@ -86,7 +86,7 @@ impl ViewQuery {
             filter: filter.into_filter(&state.reference)?,
             pooling,
         };
-        run(ctx, move |conn, state, caller| {
+        run_lazy(ctx, move |conn, state, caller| {
             views::aggregate::aggregate_view(conn, &ViewContext::new(state, caller), &query)
         })
         .await
@@ -120,7 +120,7 @@ impl ViewQuery {
             balanced,
             pooling,
         };
-        run(ctx, move |conn, state, caller| {
+        run_lazy(ctx, move |conn, state, caller| {
             views::trend::trend_view(conn, &ViewContext::new(state, caller), &query)
         })
         .await
@@ -148,7 +148,7 @@ impl ViewQuery {
             peers: dedup(peers.unwrap_or_else(|| vec![GroupDim::TeamType, GroupDim::SizeClass])),
             pooling,
         };
-        run(ctx, move |conn, state, caller| {
+        run_lazy(ctx, move |conn, state, caller| {
             views::benchmark::benchmark_view(conn, &ViewContext::new(state, caller), &query)
         })
         .await
@@ -168,7 +168,7 @@ impl ViewQuery {
             version,
             team_type,
         };
-        run(ctx, move |conn, state, caller| {
+        run_lazy(ctx, move |conn, state, caller| {
             views::completeness::completeness_view(conn, &ViewContext::new(state, caller), &query)
         })
         .await
@@ -193,7 +193,7 @@ impl ViewQuery {
                 to.as_deref(),
             ))?,
         };
-        run(ctx, move |conn, state, caller| {
+        run_lazy(ctx, move |conn, state, caller| {
             views::municipalities::municipality_view(conn, &ViewContext::new(state, caller), &query)
         })
         .await

@@ -146,7 +146,7 @@ pub async fn aggregate(
     let s = state.clone();
     let view = state
         .db
-        .run(move |conn| {
+        .run_lazy(move |conn| {
             views::aggregate::aggregate_view(conn, &ViewContext::new(&s, &caller), &query)
         })
         .await?;
@@ -226,7 +226,9 @@ pub async fn trend(
     let s = state.clone();
     let view = state
         .db
-        .run(move |conn| views::trend::trend_view(conn, &ViewContext::new(&s, &caller), &query))
+        .run_lazy(move |conn| {
+            views::trend::trend_view(conn, &ViewContext::new(&s, &caller), &query)
+        })
         .await?;
     if let Some(res) = crate::http::sheets::export_view(
         &state,
@@ -300,7 +302,7 @@ pub async fn benchmark(
     let s = state.clone();
     let view = state
         .db
-        .run(move |conn| {
+        .run_lazy(move |conn| {
             views::benchmark::benchmark_view(conn, &ViewContext::new(&s, &caller), &query)
         })
         .await?;
@@ -358,7 +360,7 @@ pub async fn completeness(
     let s = state.clone();
     let view = state
         .db
-        .run(move |conn| {
+        .run_lazy(move |conn| {
             views::completeness::completeness_view(conn, &ViewContext::new(&s, &caller), &query)
         })
         .await?;
@@ -417,7 +419,7 @@ pub async fn municipalities(
     let s = state.clone();
     let view = state
         .db
-        .run(move |conn| {
+        .run_lazy(move |conn| {
             views::municipalities::municipality_view(conn, &ViewContext::new(&s, &caller), &query)
         })
         .await?;

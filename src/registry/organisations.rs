@@ -424,7 +424,7 @@ pub fn create(
             .get_result(conn)?;
         insert_served(conn, id, &served)?;
         // Views group and count organisations: they must see this one at once.
-        crate::db::bump_data_version(conn)?;
+        crate::db::versions::bump_registry(conn)?;
         let created = get(conn, reference, id)?;
         audit::record(
             conn,
@@ -540,7 +540,7 @@ pub fn update(
             diesel::delete(om::table.filter(om::organisation_id.eq(id))).execute(conn)?;
             insert_served(conn, id, served)?;
         }
-        crate::db::bump_data_version(conn)?;
+        crate::db::versions::bump_registry(conn)?;
         let after = get(conn, reference, id)?;
         let action = match (current.active, after.active) {
             (true, false) => AuditAction::OrganisationDeactivated,
@@ -724,7 +724,7 @@ pub fn refresh_provides_help(conn: &mut DbConn, organisation_id: i64) -> AppResu
                 organisations::provides_help_share.eq(share),
             ))
             .execute(conn)?;
-        crate::db::bump_data_version(conn)?;
+        crate::db::versions::bump_registry(conn)?;
     }
     Ok(())
 }

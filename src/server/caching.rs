@@ -102,10 +102,35 @@ where
         Box::pin(async move {
             let read = req.method() == Method::GET || req.method() == Method::HEAD;
             let state = req.app_data::<web::Data<AppState>>().cloned();
+            if !read {
+                let changes = crate::db::versions::local_changes();
+                let res = service.call(req).await?;
+                // Read your own writes: where the versions are kept in memory, take in what this
+                // request committed before answering it (the notification may still be on its
+                // way to this instance's listener).
+                if let Some(state) = state
+                    && state.view_cache.versions().trusted()
+                    && crate::db::versions::local_changes() != changes
+                {
+                    let versions = state.view_cache.versions().clone();
+                    let _ = state.db.run(move |c| versions.reload(c)).await;
+                }
+                return Ok(res.map_into_left_body());
+            }
             let (Some(state), true) = (state, read && cacheable(req.path())) else {
                 return service.call(req).await.map(|r| r.map_into_left_body());
             };
-            let Ok(version) = state.db.run(crate::db::data_version).await else {
+            let versions = state.view_cache.versions().clone();
+            let version = match versions.trusted_snapshot() {
+                Some(s) => Ok(s.data),
+                None => {
+                    state
+                        .db
+                        .run(move |c| versions.reload(c).map(|s| s.data))
+                        .await
+                }
+            };
+            let Ok(version) = version else {
                 return service.call(req).await.map(|r| r.map_into_left_body());
             };
             let tag = entity_tag(version, &req);

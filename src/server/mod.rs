@@ -168,6 +168,7 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
 /// Run the HTTP server until SIGINT/SIGTERM; in-flight requests get `shutdown_timeout` to finish.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     let config = state.config.clone();
+    state.start_background();
     let mut server = actix_web::HttpServer::new(move || app(state.clone()))
         .shutdown_timeout(config.shutdown_timeout_secs)
         .bind(&config.bind)?;

@@ -120,6 +120,13 @@ pub(crate) fn set_counted(
     if old == new {
         return Ok(());
     }
+    // What the change touches: the indicators and periods of both revisions' figures.
+    let revisions: Vec<i64> = old.into_iter().chain(new).collect();
+    let touched: Vec<(String, chrono::NaiveDate)> = figures::table
+        .filter(figures::revision_id.eq_any(&revisions))
+        .select((figures::indicator, figures::period_start))
+        .distinct()
+        .load(conn)?;
     if let Some(old) = old {
         diesel::update(figures::table.filter(figures::revision_id.eq(old)))
             .set(figures::counted.eq(false))
@@ -135,7 +142,17 @@ pub(crate) fn set_counted(
     diesel::update(submissions::table.find(submission_id))
         .set(submissions::counted_revision_id.eq(new))
         .execute(conn)?;
-    crate::db::bump_data_version(conn)
+    if let (Some(from), Some(to)) = (
+        touched.iter().map(|t| t.1).min(),
+        touched.iter().map(|t| t.1).max(),
+    ) {
+        let organisation: i64 = submissions::table
+            .find(submission_id)
+            .select(submissions::organisation_id)
+            .first(conn)?;
+        crate::rollups::refresh(conn, organisation, from, to)?;
+    }
+    crate::db::versions::bump_figures(conn, &touched).map(|_| ())
 }
 
 /// The organisation's latest counted figure per (indicator, municipality) of the same period

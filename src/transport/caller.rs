@@ -16,9 +16,16 @@ pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> AppR
         return Ok(Caller::Anonymous);
     };
     let claims = state.auth.verify(token)?;
+    let versions = state.view_cache.versions().clone();
     state
         .db
-        .run(move |conn| clients::caller_for(conn, &claims))
+        .run(move |conn| {
+            let caller = clients::caller_for(conn, &claims)?;
+            // Signed-in callers see every commit at once, also one made a moment ago on another
+            // instance whose announcement is still on its way (the connection is taken anyway).
+            versions.observe(conn)?;
+            Ok(caller)
+        })
         .await
 }
 

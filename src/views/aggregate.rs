@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::cache::Deps;
 use super::protect::{CellKey, Family, require_public_table};
 use super::{
     Aggregate, Combine, Group, GroupDim, IndicatorRef, Member, Pooling, PublicStatus, ViewContext,
     ViewFilter, aggregate_full, aggregate_public, by_organisation, combine_units, fetch_summed,
     resolve_indicator, rollup, withheld,
 };
-use crate::db::DbConn;
+use crate::db::LazyConn;
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodInfo, PeriodType};
 
@@ -108,11 +109,17 @@ pub(crate) fn members_by_group(
 }
 
 pub fn aggregate_view(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &AggregateQuery,
 ) -> AppResult<std::sync::Arc<AggregateView>> {
-    ctx.cached(conn, "aggregate", q, |conn| compute(conn, ctx, q))
+    ctx.cached(
+        conn,
+        "aggregate",
+        q,
+        Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year)),
+        |conn| compute(conn, ctx, q),
+    )
 }
 
 /// What a caller other than the Associatie may ask: years only, a public table, and a span
@@ -185,7 +192,7 @@ pub(crate) fn family_key(row: &Group, filter: &ViewFilter) -> CellKey {
 }
 
 fn compute(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &AggregateQuery,
 ) -> AppResult<AggregateView> {
@@ -236,7 +243,7 @@ fn compute(
 
 /// The Associatie's view: every grouping, exact, with what the public gets of each cell.
 fn full_cells(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     ind: &crate::catalogue::Indicator,
     c: Combine,
@@ -247,7 +254,7 @@ fn full_cells(
     let last = *q.units.last().expect("units");
     let single = q.units.len() == 1;
     let rows = fetch_summed(
-        conn,
+        conn.get()?,
         ind.kind,
         &ind.code,
         versions,

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::aggregate::members_by_group;
+use super::cache::Deps;
 use super::protect::{CellKey, key_of, public_table, require_public_table};
 use super::{
     Aggregate, Combine, Group, GroupDim, IndicatorRef, Member, Pooling, PublicStatus, ViewContext,
@@ -14,7 +15,7 @@ use super::{
     stats,
 };
 use crate::catalogue::Direction;
-use crate::db::DbConn;
+use crate::db::LazyConn;
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodInfo, PeriodType};
 
@@ -69,15 +70,21 @@ pub struct BenchmarkView {
 }
 
 pub fn benchmark_view(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &BenchmarkQuery,
 ) -> AppResult<std::sync::Arc<BenchmarkView>> {
-    ctx.cached(conn, "benchmark", q, |conn| compute(conn, ctx, q))
+    ctx.cached(
+        conn,
+        "benchmark",
+        q,
+        Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year)),
+        |conn| compute(conn, ctx, q),
+    )
 }
 
 fn compute(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &BenchmarkQuery,
 ) -> AppResult<BenchmarkView> {
@@ -110,7 +117,7 @@ fn compute(
     };
     let (value, peers, rank_values, national) = if ctx.full() {
         let rows = fetch_summed(
-            conn,
+            conn.get()?,
             ind.kind,
             &ind.code,
             &versions,

@@ -1,13 +1,17 @@
-//! Computed views, cached per data version. Every change that can alter a view raises the
-//! version in its own transaction ([`crate::db::bump_data_version`]); a request reads the
-//! version first and only uses entries computed at that version. A new submission is therefore
-//! visible the instant it commits, also with several service instances on one database.
+//! Computed views, cached with the versions of what they depend on ([`crate::db::versions`]):
+//! the registry and, per indicator and year, the counted figures. Every change raises the
+//! versions it touches in its own transaction; an entry is used only while the versions it was
+//! computed at are still current, so a new submission is visible the instant it commits (also
+//! with several instances on one database) and invalidates only its own indicators and year.
+//! Entries are bounded: a full cache drops its least recently used tenth.
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::db::DbConn;
+use crate::db::versions::{Snapshot, Versions};
+use crate::db::{DbConn, LazyConn};
 use crate::error::AppResult;
 
 type Entry = Arc<dyn Any + Send + Sync>;
@@ -53,10 +57,6 @@ impl<V: Clone> Lru<V> {
         self.map.insert(key, (self.tick, value));
     }
 
-    fn clear(&mut self) {
-        self.map.clear();
-    }
-
     #[cfg(test)]
     fn len(&self) -> usize {
         self.map.len()
@@ -64,39 +64,65 @@ impl<V: Clone> Lru<V> {
 }
 
 struct State {
-    version: i64,
-    entries: Lru<Entry>,
-    /// The organisations as views see them; kept even when view caching is off.
-    organisations: Option<Entry>,
-    /// Protected table families per indicator and year; kept even when view caching is off
-    /// (they decide what is shown, and are costly to compute).
-    families: Lru<Arc<crate::views::protect::Family>>,
+    /// Views, each with the versions it was computed at ([`Snapshot::stamp`]).
+    entries: Lru<(Vec<i64>, Entry)>,
+    /// The organisations as views see them, at a registry version; kept even when view caching
+    /// is off.
+    organisations: Option<(i64, Entry)>,
+    /// Protected table families per indicator and year, with the versions they were built at;
+    /// kept even when view caching is off (they decide what is shown, and are costly to
+    /// compute).
+    families: Lru<(Vec<i64>, Arc<crate::views::protect::Family>)>,
 }
 
-impl State {
-    fn advance(&mut self, version: i64) {
-        self.version = version;
-        self.entries.clear();
-        self.organisations = None;
-        self.families.clear();
+/// Protected table families kept (an indicator x versions x year each).
+const MAX_FAMILIES: usize = 4096;
+
+/// What a view depends on, to tell whether a cached copy is still valid.
+#[derive(Debug, Clone)]
+pub enum Deps {
+    /// One indicator in some years (and the registry).
+    Indicator { code: String, years: Vec<i32> },
+    /// Anything (views over every indicator).
+    Everything,
+}
+
+impl Deps {
+    pub fn indicator(code: &str, years: impl IntoIterator<Item = i32>) -> Deps {
+        let mut years: Vec<i32> = years.into_iter().collect();
+        years.sort_unstable();
+        years.dedup();
+        Deps::Indicator {
+            code: code.trim().to_owned(),
+            years,
+        }
+    }
+
+    fn stamp(&self, s: &Snapshot) -> Vec<i64> {
+        match self {
+            Deps::Indicator { code, years } => s.stamp(code, years.iter().copied()),
+            Deps::Everything => vec![s.data],
+        }
     }
 }
 
-/// Protected table families kept per data version (an indicator × versions × year each).
-const MAX_FAMILIES: usize = 4096;
-
 pub struct ViewCache {
     max_entries: usize,
+    versions: Arc<Versions>,
+    hits: AtomicU64,
+    misses: AtomicU64,
     state: Mutex<State>,
 }
 
 impl ViewCache {
-    /// `max_entries` 0 disables caching.
-    pub fn new(max_entries: usize) -> Self {
+    /// `max_entries` 0 disables caching of views (families and organisations are still kept).
+    pub fn new(max_entries: usize, versions: Arc<Versions>) -> Self {
         ViewCache {
             max_entries,
+            versions,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
             state: Mutex::new(State {
-                version: -1,
                 entries: Lru::new(max_entries),
                 organisations: None,
                 families: Lru::new(MAX_FAMILIES),
@@ -104,101 +130,105 @@ impl ViewCache {
         }
     }
 
-    fn lookup(&self, version: i64, key: &str) -> Option<Entry> {
-        let mut s = self.state.lock().expect("cache lock");
-        if s.version != version {
-            if version < s.version {
-                return None;
-            }
-            s.advance(version);
-        }
-        s.entries.get(key)
+    /// The versions this cache checks entries against.
+    pub fn versions(&self) -> &Arc<Versions> {
+        &self.versions
     }
 
-    /// The organisation table as views use it, at the current data version.
-    pub fn organisations<T, F>(&self, conn: &mut DbConn, load: F) -> AppResult<Arc<T>>
+    /// View requests answered from the cache, and computed.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The current versions (from memory where a listener keeps them fresh).
+    pub fn snapshot(&self, conn: &mut LazyConn<'_>) -> AppResult<Arc<Snapshot>> {
+        self.versions.current_lazy(conn)
+    }
+
+    /// The organisation table as views use it, at the current registry version.
+    pub fn organisations<T, F>(&self, conn: &mut LazyConn<'_>, load: F) -> AppResult<Arc<T>>
     where
         T: Send + Sync + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T>,
     {
-        let version = crate::db::data_version(conn)?;
+        let registry = self.snapshot(conn)?.registry;
         {
-            let mut s = self.state.lock().expect("cache lock");
-            if s.version < version {
-                s.advance(version);
-            }
-            if s.version == version
-                && let Some(hit) = s.organisations.clone()
+            let s = self.state.lock().expect("cache lock");
+            if let Some((at, hit)) = s.organisations.clone()
+                && at == registry
                 && let Ok(v) = hit.downcast::<T>()
             {
                 return Ok(v);
             }
         }
-        let value = Arc::new(load(conn)?);
+        let value = Arc::new(load(conn.get()?)?);
         let mut s = self.state.lock().expect("cache lock");
-        if s.version == version {
-            s.organisations = Some(value.clone());
+        if s.organisations
+            .as_ref()
+            .is_none_or(|(at, _)| *at <= registry)
+        {
+            s.organisations = Some((registry, value.clone()));
         }
         Ok(value)
     }
 
-    /// The protected family stored under `key` at data version `version`, if any.
-    pub fn family(&self, version: i64, key: &str) -> Option<Arc<crate::views::protect::Family>> {
+    /// The protected family stored under `key`, if it was built at `stamp`.
+    pub fn family(&self, stamp: &[i64], key: &str) -> Option<Arc<crate::views::protect::Family>> {
         let mut s = self.state.lock().expect("cache lock");
-        if s.version < version {
-            s.advance(version);
+        match s.families.get(key) {
+            Some((at, f)) if at == stamp => Some(f),
+            _ => None,
         }
-        if s.version != version {
-            return None;
-        }
-        s.families.get(key)
     }
 
-    /// Keep a family computed at `version` (unless the version moved on meanwhile).
+    /// Keep a family built at `stamp`.
     pub fn put_family(
         &self,
-        version: i64,
+        stamp: Vec<i64>,
         key: String,
         family: crate::views::protect::Family,
     ) -> Arc<crate::views::protect::Family> {
         let family = Arc::new(family);
         let mut s = self.state.lock().expect("cache lock");
-        if s.version == version {
-            s.families.insert(key, family.clone());
-        }
+        s.families.insert(key, (stamp, family.clone()));
         family
     }
 
-    fn store(&self, version: i64, key: String, value: Entry) {
-        let mut s = self.state.lock().expect("cache lock");
-        if s.version != version {
-            return;
-        }
-        s.entries.insert(key, value);
-    }
-
-    /// The value for `key` at the current data version, computed if need be.
+    /// The value for `key` at the current versions of what it depends on, computed if need be.
+    /// A hit takes no database connection where the versions are kept in memory.
     pub fn get_or_compute<T, F>(
         &self,
-        conn: &mut DbConn,
+        conn: &mut LazyConn<'_>,
         key: String,
+        deps: &Deps,
         compute: F,
     ) -> AppResult<Arc<T>>
     where
         T: Send + Sync + 'static,
-        F: FnOnce(&mut DbConn) -> AppResult<T>,
+        F: FnOnce(&mut LazyConn<'_>) -> AppResult<T>,
     {
         if self.max_entries == 0 {
+            self.misses.fetch_add(1, Ordering::Relaxed);
             return compute(conn).map(Arc::new);
         }
-        let version = crate::db::data_version(conn)?;
-        if let Some(hit) = self.lookup(version, &key)
-            && let Ok(value) = hit.downcast::<T>()
+        let stamp = deps.stamp(&*self.snapshot(conn)?);
         {
-            return Ok(value);
+            let mut s = self.state.lock().expect("cache lock");
+            if let Some((at, hit)) = s.entries.get(&key)
+                && at == stamp
+                && let Ok(value) = hit.downcast::<T>()
+            {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(value);
+            }
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let value = Arc::new(compute(conn)?);
-        self.store(version, key, value.clone());
+        let mut s = self.state.lock().expect("cache lock");
+        s.entries.insert(key, (stamp, value.clone() as Entry));
         Ok(value)
     }
 }

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::cache::Deps;
 use super::{Audience, ViewContext};
-use crate::db::DbConn;
-use crate::db::schema::figures;
+use crate::db::LazyConn;
+use crate::db::schema::figure_rollups;
 use crate::disclosure::ConfStatus;
 use crate::error::AppResult;
 use crate::period::{Period, PeriodInfo};
@@ -72,28 +73,29 @@ pub struct CompletenessQuery {
 }
 
 pub fn completeness_view(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &CompletenessQuery,
 ) -> AppResult<std::sync::Arc<CompletenessView>> {
-    ctx.cached(conn, "completeness", q, |conn| compute(conn, ctx, q))
+    ctx.cached(conn, "completeness", q, Deps::Everything, |conn| {
+        compute(conn, ctx, q)
+    })
 }
 
 fn compute(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &CompletenessQuery,
 ) -> AppResult<CompletenessView> {
     let (catalogue, audience) = (ctx.catalogue, ctx.audience);
     let (period, version, team_type) = (q.period, q.version.as_deref(), q.team_type);
     let v = catalogue.resolve_version(version, "version")?;
-    let reported: BTreeSet<(i64, String)> = figures::table
-        .filter(figures::counted)
-        .filter(figures::period_start.ge(period.start()))
-        .filter(figures::period_end.le(period.end()))
-        .select((figures::organisation_id, figures::indicator))
+    let reported: BTreeSet<(i64, String)> = figure_rollups::table
+        .filter(figure_rollups::period_start.ge(period.start()))
+        .filter(figure_rollups::period_end.le(period.end()))
+        .select((figure_rollups::organisation_id, figure_rollups::indicator))
         .distinct()
-        .load::<(i64, String)>(conn)?
+        .load::<(i64, String)>(conn.get()?)?
         .into_iter()
         .collect();
     let orgs = ctx.organisations(conn)?;

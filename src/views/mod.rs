@@ -26,8 +26,8 @@ use serde::Serialize;
 
 use crate::auth::{Caller, Role};
 use crate::catalogue::{Catalogue, Indicator, Kind};
-use crate::db::DbConn;
-use crate::db::schema::{figures, organisation_municipalities, organisations};
+use crate::db::schema::{organisation_municipalities, organisations};
+use crate::db::{DbConn, LazyConn};
 use crate::disclosure::{ConfStatus, Policy, Reason};
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodType};
@@ -634,7 +634,39 @@ pub fn resolve_indicator<'a>(
     Ok((ind, versions))
 }
 
-/// Counted figures of one indicator with periods inside `[from, to]`, one row per figure.
+/// The components of a rolled-up row, as [`Acc`] keeps them for the kind.
+#[allow(clippy::too_many_arguments)]
+fn acc_of(
+    kind: Kind,
+    sum: Option<f64>,
+    numerator: Option<i64>,
+    denominator: Option<i64>,
+    respondents_weighted: Option<f64>,
+    respondents: Option<i64>,
+    cases_weighted: Option<f64>,
+    cases: Option<i64>,
+    figures: i64,
+) -> Acc {
+    let (weighted, weight) = match kind {
+        Kind::Survey => (
+            respondents_weighted.unwrap_or(0.0),
+            respondents.unwrap_or(0),
+        ),
+        Kind::MeanDuration => (cases_weighted.unwrap_or(0.0), cases.unwrap_or(0)),
+        _ => (0.0, 0),
+    };
+    Acc {
+        sum: sum.unwrap_or(0.0),
+        numerator: numerator.unwrap_or(0),
+        denominator: denominator.unwrap_or(0),
+        weighted,
+        weight,
+        figures: figures.max(0) as usize,
+    }
+}
+
+/// Counted figures of one indicator with periods inside `[from, to]`, per organisation, period,
+/// municipality and publication level: the roll-ups ([`crate::rollups`]), as they are.
 pub fn fetch(
     conn: &mut DbConn,
     kind: Kind,
@@ -643,50 +675,58 @@ pub fn fetch(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Vec<ViewRow>> {
+    use crate::db::schema::figure_rollups as r;
     type Row = (
         i64,
         String,
         NaiveDate,
-        Option<String>,
-        Option<f64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
+        String,
+        (
+            Option<f64>,
+            Option<i64>,
+            Option<i64>,
+            Option<f64>,
+            Option<i64>,
+            Option<f64>,
+            Option<i64>,
+            i64,
+        ),
         String,
     );
-    let rows: Vec<Row> = figures::table
-        .filter(figures::counted)
-        .filter(figures::indicator.eq(indicator))
-        .filter(figures::period_start.ge(from))
-        .filter(figures::period_start.le(to))
-        .filter(figures::period_end.le(to))
-        .filter(figures::catalogue_version.eq_any(versions))
+    let rows: Vec<Row> = r::table
+        .filter(r::indicator.eq(indicator))
+        .filter(r::period_start.ge(from))
+        .filter(r::period_start.le(to))
+        .filter(r::period_end.le(to))
+        .filter(r::catalogue_version.eq_any(versions))
         .select((
-            figures::organisation_id,
-            figures::period_type,
-            figures::period_start,
-            figures::municipality,
-            figures::value,
-            figures::numerator,
-            figures::denominator,
-            figures::respondents,
-            figures::cases,
-            figures::publication,
+            r::organisation_id,
+            r::period_type,
+            r::period_start,
+            r::municipality,
+            (
+                r::value_sum,
+                r::numerator,
+                r::denominator,
+                r::respondents_weighted,
+                r::respondents,
+                r::cases_weighted,
+                r::cases,
+                r::figures,
+            ),
+            r::publication,
         ))
         .load(conn)?;
     rows.into_iter()
         .map(
-            |(org, pt, start, muni, value, num, den, resp, cases, publication)| {
-                let mut acc = Acc::default();
-                acc.add_figure(kind, value, num, den, resp, cases);
+            |(org, pt, start, muni, (a, b, c, d, e, f, g, n), publication)| {
                 Ok(ViewRow {
                     organisation: org,
                     period_type: period_type(&pt)?,
                     start,
                     periods: 1,
-                    municipality: muni,
-                    acc,
+                    municipality: Some(muni).filter(|m| !m.is_empty()),
+                    acc: acc_of(kind, a, b, c, d, e, f, g, n),
                     published: publication == "openbaar",
                 })
             },
@@ -712,13 +752,10 @@ pub fn fetch_summed(
     to: NaiveDate,
     per_type: bool,
 ) -> AppResult<Vec<ViewRow>> {
+    use crate::db::schema::figure_rollups as r;
     use diesel::dsl::sql;
     use diesel::sql_types::{BigInt, Date, Double, Nullable};
-    type Row = (
-        i64,
-        String,
-        NaiveDate,
-        i64,
+    type Sums = (
         Option<f64>,
         Option<i64>,
         Option<i64>,
@@ -730,86 +767,64 @@ pub fn fetch_summed(
         i64,
     );
     let sums = (
-        sql::<Nullable<Double>>("SUM(value)"),
+        sql::<Nullable<Double>>("SUM(value_sum)"),
         sql::<Nullable<BigInt>>("CAST(SUM(numerator) AS BIGINT)"),
         sql::<Nullable<BigInt>>("CAST(SUM(denominator) AS BIGINT)"),
-        sql::<Nullable<Double>>("SUM(value * respondents)"),
+        sql::<Nullable<Double>>("SUM(respondents_weighted)"),
         sql::<Nullable<BigInt>>("CAST(SUM(respondents) AS BIGINT)"),
-        sql::<Nullable<Double>>("SUM(value * cases)"),
+        sql::<Nullable<Double>>("SUM(cases_weighted)"),
         sql::<Nullable<BigInt>>("CAST(SUM(cases) AS BIGINT)"),
-        figures::publication,
-        sql::<BigInt>("COUNT(*)"),
+        r::publication,
+        sql::<BigInt>("CAST(SUM(figures) AS BIGINT)"),
     );
-    let base = figures::table
-        .filter(figures::counted)
-        .filter(figures::indicator.eq(indicator))
-        .filter(figures::period_start.ge(from))
-        .filter(figures::period_start.le(to))
-        .filter(figures::period_end.le(to))
-        .filter(figures::catalogue_version.eq_any(versions));
-    let rows: Vec<Row> = if per_type && !matches!(kind, Kind::Stock | Kind::Amount) {
-        base.group_by((
-            figures::organisation_id,
-            figures::period_type,
-            figures::publication,
-        ))
-        .select((
-            figures::organisation_id,
-            figures::period_type,
-            sql::<Date>("MAX(period_start)"),
-            // Only flows need to know whether every sub-period is there.
-            sql::<BigInt>(if kind == Kind::Flow {
-                "COUNT(DISTINCT period_start)"
-            } else {
-                "CAST(1 AS BIGINT)"
-            }),
-            sums,
-        ))
-        .load::<(i64, String, NaiveDate, i64, _)>(conn)?
-        .into_iter()
-        .map(|(o, t, s, p, (a, b, c, d, e, f, g, h, i))| (o, t, s, p, a, b, c, d, e, f, g, h, i))
-        .collect()
-    } else {
-        base.group_by((
-            figures::organisation_id,
-            figures::period_type,
-            figures::period_start,
-            figures::publication,
-        ))
-        .select((
-            figures::organisation_id,
-            figures::period_type,
-            figures::period_start,
-            sql::<BigInt>("CAST(1 AS BIGINT)"),
-            sums,
-        ))
-        .load::<(i64, String, NaiveDate, i64, _)>(conn)?
-        .into_iter()
-        .map(|(o, t, s, p, (a, b, c, d, e, f, g, h, i))| (o, t, s, p, a, b, c, d, e, f, g, h, i))
-        .collect()
-    };
+    let base = r::table
+        .filter(r::indicator.eq(indicator))
+        .filter(r::period_start.ge(from))
+        .filter(r::period_start.le(to))
+        .filter(r::period_end.le(to))
+        .filter(r::catalogue_version.eq_any(versions));
+    let rows: Vec<(i64, String, NaiveDate, i64, Sums)> =
+        if per_type && !matches!(kind, Kind::Stock | Kind::Amount) {
+            base.group_by((r::organisation_id, r::period_type, r::publication))
+                .select((
+                    r::organisation_id,
+                    r::period_type,
+                    sql::<Date>("MAX(period_start)"),
+                    // Only flows need to know whether every sub-period is there.
+                    sql::<BigInt>(if kind == Kind::Flow {
+                        "COUNT(DISTINCT period_start)"
+                    } else {
+                        "CAST(1 AS BIGINT)"
+                    }),
+                    sums,
+                ))
+                .load(conn)?
+        } else {
+            base.group_by((
+                r::organisation_id,
+                r::period_type,
+                r::period_start,
+                r::publication,
+            ))
+            .select((
+                r::organisation_id,
+                r::period_type,
+                r::period_start,
+                sql::<BigInt>("CAST(1 AS BIGINT)"),
+                sums,
+            ))
+            .load(conn)?
+        };
     rows.into_iter()
         .map(
-            |(org, pt, start, periods, sum, num, den, wr, resp, wc, cases, publication, n)| {
-                let (weighted, weight) = match kind {
-                    Kind::Survey => (wr.unwrap_or(0.0), resp.unwrap_or(0)),
-                    Kind::MeanDuration => (wc.unwrap_or(0.0), cases.unwrap_or(0)),
-                    _ => (0.0, 0),
-                };
+            |(org, pt, start, periods, (a, b, c, d, e, f, g, publication, n))| {
                 Ok(ViewRow {
                     organisation: org,
                     period_type: period_type(&pt)?,
                     start,
                     periods: periods.max(1) as u32,
                     municipality: None,
-                    acc: Acc {
-                        sum: sum.unwrap_or(0.0),
-                        numerator: num.unwrap_or(0),
-                        denominator: den.unwrap_or(0),
-                        weighted,
-                        weight,
-                        figures: n.max(0) as usize,
-                    },
+                    acc: acc_of(kind, a, b, c, d, e, f, g, n),
                     published: publication == "openbaar",
                 })
             },
@@ -1238,46 +1253,49 @@ impl<'a> ViewContext<'a> {
         self.audience == Audience::Full
     }
 
-    /// A view for this audience, from the cache at the current data version or computed.
+    /// A view for this audience, from the cache while what it depends on is unchanged, or
+    /// computed.
     pub fn cached<T, Q>(
         &self,
-        conn: &mut DbConn,
+        conn: &mut LazyConn<'_>,
         view: &str,
         query: &Q,
-        compute: impl FnOnce(&mut DbConn) -> AppResult<T>,
+        deps: cache::Deps,
+        compute: impl FnOnce(&mut LazyConn<'_>) -> AppResult<T>,
     ) -> AppResult<std::sync::Arc<T>>
     where
         T: Send + Sync + 'static,
         Q: std::fmt::Debug,
     {
         let key = format!("{view}|{:?}|{:?}", self.audience, query);
-        self.cache.get_or_compute(conn, key, compute)
+        self.cache.get_or_compute(conn, key, &deps, compute)
     }
 
-    /// The organisations, cached per data version (their characteristics are part of it),
+    /// The organisations, cached per registry version (their characteristics are part of it),
     /// also when the view cache is off.
     pub fn organisations(
         &self,
-        conn: &mut DbConn,
+        conn: &mut LazyConn<'_>,
     ) -> AppResult<std::sync::Arc<HashMap<i64, OrgInfo>>> {
         self.cache
             .organisations(conn, |conn| load_organisations(conn, self.reference))
     }
 
-    /// The protected table families of an indicator for some years (cached per data version,
-    /// shared by every audience and view).
+    /// The protected table families of an indicator for some years (cached while the registry
+    /// and that year's figures are unchanged, shared by every audience and view).
     pub fn families(
         &self,
-        conn: &mut DbConn,
+        conn: &mut LazyConn<'_>,
         ind: &Indicator,
         versions: &[String],
         years: &[i32],
     ) -> AppResult<Vec<std::sync::Arc<protect::Family>>> {
         let key = |y: i32| format!("{}|{}|{y}|{:?}", ind.code, versions.join(","), self.policy);
-        let version = crate::db::data_version(conn)?;
+        let snapshot = self.cache.snapshot(conn)?;
+        let stamp = |y: i32| snapshot.stamp(&ind.code, [y]);
         let mut out: Vec<Option<std::sync::Arc<protect::Family>>> = years
             .iter()
-            .map(|y| self.cache.family(version, &key(*y)))
+            .map(|y| self.cache.family(&stamp(*y), &key(*y)))
             .collect();
         let missing: Vec<i32> = years
             .iter()
@@ -1289,9 +1307,9 @@ impl<'a> ViewContext<'a> {
             return Ok(out.into_iter().flatten().collect());
         }
         let orgs = self.organisations(conn)?;
-        let built = build_families(conn, self, &orgs, ind, versions, &missing)?;
+        let built = build_families(conn.get()?, self, &orgs, ind, versions, &missing)?;
         for (year, family) in built {
-            let family = self.cache.put_family(version, key(year), family);
+            let family = self.cache.put_family(stamp(year), key(year), family);
             if let Some(i) = years.iter().position(|y| *y == year) {
                 out[i] = Some(family);
             }
@@ -1302,7 +1320,7 @@ impl<'a> ViewContext<'a> {
     /// The family of one year.
     pub fn family(
         &self,
-        conn: &mut DbConn,
+        conn: &mut LazyConn<'_>,
         ind: &Indicator,
         versions: &[String],
         year: i32,

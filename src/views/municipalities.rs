@@ -8,13 +8,14 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::cache::Deps;
 use super::protect::CellKey;
 use super::{
     Aggregate, Combine, IndicatorRef, Member, PublicStatus, ViewContext, ViewRow, aggregate_full,
     aggregate_public, combine_units, fetch, resolve_indicator, rollup,
 };
-use crate::db::DbConn;
 use crate::db::schema::organisation_municipalities as om;
+use crate::db::{DbConn, LazyConn};
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodInfo, PeriodType};
 use crate::registry::SizeClass;
@@ -52,11 +53,17 @@ pub struct MunicipalityQuery {
 }
 
 pub fn municipality_view(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &MunicipalityQuery,
 ) -> AppResult<std::sync::Arc<MunicipalityView>> {
-    ctx.cached(conn, "municipalities", q, |conn| compute(conn, ctx, q))
+    ctx.cached(
+        conn,
+        "municipalities",
+        q,
+        Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year)),
+        |conn| compute(conn, ctx, q),
+    )
 }
 
 /// Which municipality an organisation's figures count for: the one they were reported for, or,
@@ -97,7 +104,7 @@ pub fn attribution(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> AppResu
 }
 
 fn compute(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &MunicipalityQuery,
 ) -> AppResult<MunicipalityView> {
@@ -108,8 +115,8 @@ fn compute(
     // municipality's one organisation, never a sum of several.
     let c = Combine::of(catalogue, ind, &versions, None, "pooling")?;
     let (from, to) = (units[0].start(), units[units.len() - 1].end());
-    let rows = fetch(conn, ind.kind, &ind.code, &versions, from, to)?;
-    let attribution = attribution(conn, from, to)?;
+    let rows = fetch(conn.get()?, ind.kind, &ind.code, &versions, from, to)?;
+    let attribution = attribution(conn.get()?, from, to)?;
     let mut keyed: HashMap<(i64, String), Vec<&ViewRow>> = HashMap::new();
     let mut unattributed = std::collections::HashSet::new();
     for r in &rows {

@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::aggregate::{family_key, members_by_group, public_rows};
+use super::cache::Deps;
 use super::protect::require_public_table;
 use super::{
     Aggregate, Combine, Group, GroupDim, IndicatorRef, Pooling, PublicStatus, ViewContext,
     ViewFilter, aggregate_full, aggregate_public, fetch_summed, resolve_indicator,
 };
-use crate::db::DbConn;
+use crate::db::LazyConn;
 use crate::error::{AppError, AppResult};
 use crate::period::Period;
 
@@ -82,14 +83,20 @@ pub struct TrendView {
 }
 
 pub fn trend_view(
-    conn: &mut DbConn,
+    conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &TrendQuery,
 ) -> AppResult<std::sync::Arc<TrendView>> {
-    ctx.cached(conn, "trend", q, |conn| compute(conn, ctx, q))
+    ctx.cached(
+        conn,
+        "trend",
+        q,
+        Deps::indicator(&q.indicator, q.from.min(q.to)..=q.to.max(q.from)),
+        |conn| compute(conn, ctx, q),
+    )
 }
 
-fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResult<TrendView> {
+fn compute(conn: &mut LazyConn<'_>, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResult<TrendView> {
     let policy = ctx.policy;
     if q.group_by.contains(&GroupDim::Year) {
         return Err(AppError::validation(
@@ -113,7 +120,7 @@ fn compute(conn: &mut DbConn, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResul
     let mut by_series: BTreeMap<Group, BTreeMap<i32, Aggregate>> = BTreeMap::new();
     if ctx.full() {
         let rows = fetch_summed(
-            conn,
+            conn.get()?,
             ind.kind,
             &ind.code,
             &versions,

@@ -223,7 +223,7 @@ fn latest_year(
     let mut first = None;
     for year in (last - 6..=last).rev() {
         let view = completeness_view(
-            conn,
+            &mut crate::db::LazyConn::held(conn),
             ctx,
             &CompletenessQuery {
                 period: Period::year(year),
@@ -354,7 +354,7 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> WebResul
                 let mut found = None;
                 for ind in goal_indicators(&s, &goal.code)?.into_iter().take(4) {
                     let trend = trend_view(
-                        conn,
+                        &mut crate::db::LazyConn::held(conn),
                         &ctx,
                         &TrendQuery {
                             indicator: ind.code.clone(),
@@ -585,7 +585,7 @@ pub async fn indicator(
                 balanced: false,
                 pooling: None,
             };
-            let mut trend = trend_view(conn, &ctx, &query)?;
+            let mut trend = trend_view(&mut crate::db::LazyConn::held(conn), &ctx, &query)?;
             // Index to the first year with a published value.
             let first = trend
                 .series
@@ -594,7 +594,7 @@ pub async fn indicator(
                 .map(|p| p.year);
             if let Some(base) = first.filter(|b| *b != query.from) {
                 trend = trend_view(
-                    conn,
+                    &mut crate::db::LazyConn::held(conn),
                     &ctx,
                     &TrendQuery {
                         base: Some(base),
@@ -605,7 +605,7 @@ pub async fn indicator(
             let mut breakdowns = Vec::new();
             for dim in dims {
                 let view = aggregate_view(
-                    conn,
+                    &mut crate::db::LazyConn::held(conn),
                     &ctx,
                     &AggregateQuery {
                         indicator: code_.clone(),
@@ -864,7 +864,7 @@ fn default_indicator(
     let list = state.catalogue.list(&IndicatorFilter::default())?;
     for ind in list.iter().filter(|i| i.unit == Unit::Percent).take(6) {
         let view = aggregate_view(
-            conn,
+            &mut crate::db::LazyConn::held(conn),
             ctx,
             &AggregateQuery {
                 indicator: ind.code.clone(),
@@ -902,7 +902,7 @@ pub async fn map(state: web::Data<AppState>, req: HttpRequest) -> WebResult {
                 None => default_indicator(conn, &ctx, &s, year)?,
             };
             let view = municipality_view(
-                conn,
+                &mut crate::db::LazyConn::held(conn),
                 &ctx,
                 &MunicipalityQuery {
                     indicator: code.clone(),
@@ -1047,7 +1047,7 @@ pub async fn municipality(
             let mut figures = Vec::new();
             for ind in s.catalogue.list(&IndicatorFilter::default())? {
                 let here = municipality_view(
-                    conn,
+                    &mut crate::db::LazyConn::held(conn),
                     &ctx,
                     &MunicipalityQuery {
                         indicator: ind.code.clone(),
@@ -1056,7 +1056,7 @@ pub async fn municipality(
                     },
                 )?;
                 let by_size = aggregate_view(
-                    conn,
+                    &mut crate::db::LazyConn::held(conn),
                     &ctx,
                     &AggregateQuery {
                         indicator: ind.code.clone(),

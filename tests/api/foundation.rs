@@ -243,6 +243,8 @@ fn declared_columns() -> std::collections::BTreeMap<&'static str, Vec<String>> {
         submission_revisions,
         submission_events,
         figures,
+        figure_rollups,
+        indicator_versions,
         idempotency_keys,
         data_version,
         auth_throttle,

@@ -15,6 +15,7 @@ mod hardening;
 mod matrix;
 mod portal;
 mod registry;
+mod rollups;
 mod sheets;
 mod submissions;
 mod tools;

@@ -1,0 +1,346 @@
+//! Issue 15: roll-ups. Views read roll-ups (counted figures summed per organisation, indicator,
+//! period, municipality and publication level), kept in the transaction of every change of what
+//! counts and equal to a recomputation after each one; `basisset rollup check|rebuild`. And the
+//! finer invalidation: a submission invalidates only the views of its own indicators and year.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+fn submissions_path(org: i64) -> String {
+    format!("/api/v1/organisations/{org}/submissions")
+}
+
+fn assert_rollups_equal(app: &TestApp, step: &str) {
+    let mut conn = app.conn();
+    let differences = basisset::rollups::check(&mut conn).unwrap();
+    assert!(
+        differences.is_empty(),
+        "after {step}: roll-ups differ from a recomputation: {differences:#?}"
+    );
+}
+
+async fn national(app: &TestApp, token: &str, indicator: &str, period: &str) -> Value {
+    let res = app
+        .get(
+            &format!("/api/v1/views/aggregate?indicator={indicator}&period={period}"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()["total"]["value"].clone()
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_basisset"))
+        .args(["--database-url", &app.db.url, "--log", "warn"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Every step of the workflow (draft, submit, accept, a submitted correction, return,
+/// withdrawal, quarters, per-municipality figures) leaves the roll-ups equal to a recomputation
+/// from the counted figures; views read the roll-ups (a tampered roll-up shows in the view,
+/// `rollup check` finds it and exits non-zero, `rollup rebuild` repairs it).
+#[actix_web::test]
+async fn rollups_follow_every_change_of_what_counts_and_views_read_them() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let regional = app
+        .create_org("Regio Team", "integraal", &["GM0344", "GM0353"])
+        .await;
+    let regional_token = app.client_token("team", Some(regional)).await;
+    assert_rollups_equal(&app, "start");
+
+    let body = |value: f64| {
+        json!({
+            "period": "2023",
+            "publication": "openbaar",
+            "figures": [
+                {"indicator": "nieuwe_aanmeldingen", "value": value},
+                {"indicator": "wachtlijst_inwoners", "value": 35},
+                {"indicator": "aandeel_zelfmelders", "numerator": 480, "denominator": 1200},
+                {"indicator": "cev_helpend", "value": 74.5, "respondents": 1939},
+                {"indicator": "wachttijd_dagen", "value": 12.25, "cases": 800}
+            ]
+        })
+    };
+    let res = app
+        .post_json(&submissions_path(f.org_a), Some(&f.team_a), &body(1200.0))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let id = res.json()["submissionId"].as_i64().unwrap();
+    let act = |what: &str| format!("/api/v1/submissions/{id}/{what}");
+    assert_rollups_equal(&app, "a draft");
+    assert!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023")
+            .await
+            .is_null(),
+        "a draft does not count"
+    );
+
+    let res = app
+        .post_json(&act("submit"), Some(&f.team_a), &json!({}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_rollups_equal(&app, "submit");
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+        1200.0
+    );
+    app.post_json(&act("accept"), Some(&f.associatie), &json!({}))
+        .await;
+    assert_rollups_equal(&app, "accept");
+
+    // A submitted correction replaces the accepted figures at once...
+    let res = app
+        .post_json(
+            &format!("{}?submit=true", submissions_path(f.org_a)),
+            Some(&f.team_a),
+            &body(1300.0),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_rollups_equal(&app, "a submitted correction");
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+        1300.0
+    );
+    // ...returned, the accepted revision counts again.
+    let res = app
+        .post_json(
+            &act("return"),
+            Some(&f.associatie),
+            &json!({"reason": "Wijkt af van het jaarverslag."}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_rollups_equal(&app, "return");
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+        1200.0
+    );
+
+    // Quarters of another organisation, and per-municipality figures of a regional one.
+    for q in 1..=4 {
+        let res = app
+            .post_json(
+                &format!("{}?submit=true", submissions_path(f.org_b)),
+                Some(&f.team_b),
+                &json!({"period": format!("2023-Q{q}"), "publication": "associatie",
+                        "figures": [{"indicator": "nieuwe_aanmeldingen", "value": 10 * q}]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let res = app
+        .post_json(
+            &format!("{}?submit=true", submissions_path(regional)),
+            Some(&regional_token),
+            &json!({"period": "2023", "publication": "openbaar", "figures": [
+                {"indicator": "nieuwe_aanmeldingen", "municipality": "GM0344", "value": 7},
+                {"indicator": "nieuwe_aanmeldingen", "municipality": "GM0353", "value": 5}]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_rollups_equal(&app, "quarters and municipalities");
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+        1200.0 + 100.0 + 12.0
+    );
+
+    // Withdrawal: nothing of it counts any more.
+    let res = app
+        .post_json(
+            &act("withdraw"),
+            Some(&f.team_a),
+            &json!({"reason": "Dubbel ingestuurd"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_rollups_equal(&app, "withdraw");
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+        112.0
+    );
+    let out = cli(&app, &["rollup", "check"]);
+    assert!(out.status.success(), "{out:?}");
+
+    // Views read the roll-ups: tamper with one (and announce a change so caches move on).
+    {
+        let mut conn = app.conn();
+        diesel::sql_query(
+            "UPDATE figure_rollups SET value_sum = value_sum + 1000 \
+             WHERE indicator = 'nieuwe_aanmeldingen' AND period_type = 'year' \
+             AND municipality = 'GM0344'",
+        )
+        .execute(&mut *conn)
+        .unwrap();
+        basisset::db::transaction(&mut conn, basisset::db::versions::bump_registry).unwrap();
+    }
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+        1112.0,
+        "the view is computed from the roll-ups, not from the figures"
+    );
+    let out = cli(&app, &["rollup", "check"]);
+    assert!(!out.status.success(), "check finds the tampered roll-up");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let differences = report["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{report}");
+    assert!(
+        differences[0].as_str().unwrap().contains("GM0344"),
+        "{report}"
+    );
+
+    let out = cli(&app, &["rollup", "rebuild"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_rollups_equal(&app, "rebuild");
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+        112.0,
+        "rebuilt, and the service sees it at once"
+    );
+}
+
+/// A submission invalidates the cached views of its own indicators in its own year only: views
+/// of other indicators and other years are answered from the cache, the touched ones show the
+/// new figures at once.
+#[actix_web::test]
+async fn a_submission_invalidates_only_its_own_indicators_and_year() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    for (org, token) in [(f.org_a, &f.team_a), (f.org_b, &f.team_b)] {
+        for year in ["2022", "2023"] {
+            let res = app
+                .post_json(
+                    &format!("{}?submit=true", submissions_path(org)),
+                    Some(token),
+                    &json!({"period": year, "publication": "openbaar", "figures": [
+                        {"indicator": "nieuwe_aanmeldingen", "value": 100},
+                        {"indicator": "formatie_fte", "value": 10}]}),
+                )
+                .await;
+            assert_eq!(res.status, 201, "{}", res.text());
+        }
+    }
+    let cache = app.state.view_cache.clone();
+    let views = [
+        ("nieuwe_aanmeldingen", "2023"),
+        ("nieuwe_aanmeldingen", "2022"),
+        ("formatie_fte", "2023"),
+    ];
+    for (ind, period) in views {
+        national(&app, &f.associatie, ind, period).await;
+    }
+    // Organisation A corrects its 2023 intake only.
+    let res = app
+        .post_json(
+            &format!("{}?submit=true", submissions_path(f.org_a)),
+            Some(&f.team_a),
+            &json!({"period": "2023", "publication": "openbaar", "figures": [
+                {"indicator": "nieuwe_aanmeldingen", "value": 150},
+                {"indicator": "formatie_fte", "value": 10}]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    // Untouched: the same indicator in another year, answered from the cache.
+    let (hits, misses) = cache.counts();
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2022").await,
+        200.0
+    );
+    assert_eq!(cache.counts(), (hits + 1, misses), "2022 stays cached");
+    // Touched: the new value at once.
+    assert_eq!(
+        national(&app, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+        250.0
+    );
+    assert_eq!(cache.counts(), (hits + 1, misses + 1), "2023 is recomputed");
+    // formatie_fte 2023 was in the correction too (same value, new revision): recomputed.
+    assert_eq!(
+        national(&app, &f.associatie, "formatie_fte", "2023").await,
+        20.0
+    );
+    assert_eq!(cache.counts().1, misses + 2);
+    // A registry change invalidates everything (every grouping depends on it).
+    app.create_org("Nieuw Team", "jeugd", &["GM0363"]).await;
+    let (hits, misses) = cache.counts();
+    national(&app, &f.associatie, "nieuwe_aanmeldingen", "2022").await;
+    assert_eq!(cache.counts(), (hits, misses + 1));
+}
+
+/// On PostgreSQL every instance keeps the versions in memory, told of each commit by
+/// LISTEN/NOTIFY: a cached view is answered without the database (even with every pooled
+/// connection taken), and a commit on one instance shows at once on the other.
+#[actix_web::test]
+async fn on_postgresql_cached_views_need_no_database_and_every_instance_hears_of_changes_at_once() {
+    let config = test_config();
+    let a = TestApp::spawn_with(config.clone()).await;
+    if a.db.backend != basisset::db::Backend::Postgres {
+        return; // SQLite is one instance; it reads its data version per request (in-process)
+    }
+    let b = a.another_instance(config).await;
+    a.state.start_background();
+    b.state.start_background();
+    let started = std::time::Instant::now();
+    while !(a.state.view_cache.versions().trusted() && b.state.view_cache.versions().trusted()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "listeners up"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let f = a.fixture().await;
+    for i in 0..30 {
+        let (writer, reader) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        // The reader has the previous value cached...
+        if i > 0 {
+            assert_eq!(
+                national(reader, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+                (1000 + i - 1) as f64
+            );
+        }
+        let res = writer
+            .post_json(
+                &format!("{}?submit=true", submissions_path(f.org_a)),
+                Some(&f.team_a),
+                &json!({"period": "2023", "publication": "openbaar", "figures": [
+                    {"indicator": "nieuwe_aanmeldingen", "value": 1000 + i}]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        // ...and sees the other instance's commit at once.
+        assert_eq!(
+            national(reader, &f.associatie, "nieuwe_aanmeldingen", "2023").await,
+            (1000 + i) as f64,
+            "round {i}: the reader sees the writer's commit"
+        );
+    }
+
+    // Every pooled connection of b taken: a cached public view still answers, from memory.
+    // (A token is checked against its client's row on every request, so that revocation takes
+    // effect at once: signed-in requests do need the database.)
+    let path = "/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2023";
+    let before = b.get(path, None).await;
+    assert_eq!(before.status, 200, "{}", before.text());
+    let reloads = b.state.view_cache.versions().reloads();
+    let held: Vec<_> = (0..4).map(|_| b.state.db.get().unwrap()).collect();
+    let res = b.get(path, None).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json(), before.json());
+    assert_eq!(b.state.view_cache.versions().reloads(), reloads);
+    // A view not in the cache needs the database, and cannot have it (which shows the test can
+    // tell the two apart).
+    let res = b
+        .get(
+            "/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2022",
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 503, "{}", res.text());
+    drop(held);
+    drop(b);
+}
