@@ -106,8 +106,8 @@ pub async fn benchmark(
     let st = state.clone();
     let (name, results) = state
         .db
-        .run(move |conn| {
-            let org = crate::registry::organisations::get(conn, &st.reference, id)?;
+        .run_lazy(move |conn| {
+            let org = crate::registry::organisations::get(conn.get()?, &st.reference, id)?;
             let ctx = ViewContext::new(&st, &caller);
             let mut out = Vec::new();
             for ind in st.catalogue.current().indicators.iter().filter(|i| {
@@ -305,7 +305,7 @@ pub async fn completeness(state: web::Data<AppState>, req: HttpRequest) -> Porta
     let st = state.clone();
     let (view, subs) = state
         .db
-        .run(move |conn| {
+        .run_lazy(move |conn| {
             let q = CompletenessQuery {
                 period,
                 version: None,
@@ -317,7 +317,7 @@ pub async fn completeness(state: web::Data<AppState>, req: HttpRequest) -> Porta
                 limit: Some(1000),
                 ..SubmissionFilter::default()
             };
-            let subs = submissions::list(conn, &caller, &filter)?.items;
+            let subs = submissions::list(conn.get()?, &caller, &filter)?.items;
             Ok((view, subs))
         })
         .await
