@@ -645,3 +645,53 @@ pub fn purge(conn: &mut DbConn) -> AppResult<usize> {
             .execute(conn)?,
     )
 }
+
+/// How a caller sees the people behind `user:ID` actors (revision authors, reviewers, audit
+/// entries): by e-mail address where it may list that account anyway (admins and the
+/// Associatie: everyone; a team: the people of its own organisation), else an associatie
+/// person as `Associatie` and an admin as `beheerder`. Actors that are not people (API clients,
+/// `system`) are not in the map and stay as they are.
+pub fn actor_names<'a>(
+    conn: &mut DbConn,
+    caller: &Caller,
+    actors: impl IntoIterator<Item = &'a str>,
+) -> AppResult<std::collections::HashMap<String, String>> {
+    let ids: std::collections::BTreeSet<i64> = actors
+        .into_iter()
+        .filter_map(|a| a.strip_prefix(CALLER_PREFIX))
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sees_all =
+        *caller == Caller::System || matches!(caller.role(), Some(Role::Admin | Role::Associatie));
+    let own = caller.own_organisation();
+    let rows: Vec<(i64, String, String, Option<i64>)> = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::email, users::role, users::organisation_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email, role, org)| {
+            let name = if sees_all || (own.is_some() && org == own) {
+                email
+            } else if role == Role::Associatie.as_str() {
+                "Associatie".to_owned()
+            } else if role == Role::Admin.as_str() {
+                "beheerder".to_owned()
+            } else {
+                format!("{CALLER_PREFIX}{id}")
+            };
+            (format!("{CALLER_PREFIX}{id}"), name)
+        })
+        .collect())
+}
+
+/// An actor as [`actor_names`] names it (the actor itself when not a person).
+pub fn actor_name(names: &std::collections::HashMap<String, String>, actor: &str) -> String {
+    names
+        .get(actor)
+        .cloned()
+        .unwrap_or_else(|| actor.to_owned())
+}

@@ -5,7 +5,7 @@
 //! vendored libraries in `assets/vendor/`; tables and text work without JavaScript.
 
 pub mod format;
-mod pages;
+pub(crate) mod pages;
 pub mod portal;
 pub mod text;
 
@@ -82,6 +82,8 @@ pub struct Chrome {
     pub home: String,
     pub indicators: String,
     pub map: String,
+    /// The portal's sign-in page.
+    pub sign_in: String,
     /// The same page in the other language.
     pub switch: String,
     pub switch_lang: &'static str,
@@ -112,6 +114,7 @@ impl Chrome {
             home: lang.href("/", &[]),
             indicators: lang.href("/indicatoren", &[]),
             map: lang.href("/kaart", &[]),
+            sign_in: lang.href("/account/inloggen", &[]),
             switch: other.href(req.path(), &params),
             switch_lang: other.code(),
             current,
@@ -162,6 +165,7 @@ impl ResponseError for WebError {
             home: lang.href("/", &[]),
             indicators: lang.href("/indicatoren", &[]),
             map: lang.href("/kaart", &[]),
+            sign_in: lang.href("/account/inloggen", &[]),
             switch: lang.href("/", &[]),
             switch_lang: lang.code(),
             current: "",

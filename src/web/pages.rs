@@ -95,7 +95,7 @@ impl Row {
         }
     }
 
-    fn of(key: String, label: String, a: &Aggregate, unit: Unit, lang: Lang) -> Row {
+    pub(crate) fn of(key: String, label: String, a: &Aggregate, unit: Unit, lang: Lang) -> Row {
         let (value, raw, status) = match (a.value, a.suppressed) {
             (_, true) => (
                 format!("× {}", a.conf_status.as_str()),

@@ -60,6 +60,13 @@ impl<'a> Browser<'a> {
         res.text()
     }
 
+    /// GET that must answer 200, whatever its caching.
+    async fn page_any(&mut self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status, 200, "{path}: {}", res.text());
+        res.text()
+    }
+
     async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let body = serde_urlencoded::to_string(fields).unwrap();
         self.send(
@@ -214,7 +221,18 @@ async fn associatie_member_with_secret<'a>(
     app: &'a TestApp,
     email: &str,
 ) -> (Browser<'a>, String, i64) {
-    let token = invite(app, email, Role::Associatie, None).await;
+    second_factor_member(app, email, Role::Associatie, "/portaal/beoordelen").await
+}
+
+/// An Associatie or admin member: invited, password, second factor; `home` is where
+/// `/portaal` leads it.
+async fn second_factor_member<'a>(
+    app: &'a TestApp,
+    email: &str,
+    role: Role,
+    home: &str,
+) -> (Browser<'a>, String, i64) {
+    let token = invite(app, email, role, None).await;
     let mut b = Browser::new(app);
     // Required before anything else.
     assert_eq!(onboard(&mut b, &token, email).await, "/account/app");
@@ -237,7 +255,7 @@ async fn associatie_member_with_secret<'a>(
         )
         .await;
     assert_eq!(location(&res), "/portaal");
-    assert_eq!(location(&b.get("/portaal").await), "/portaal/beoordelen");
+    assert_eq!(location(&b.get("/portaal").await), home);
     (b, secret, step)
 }
 
@@ -383,6 +401,15 @@ async fn the_whole_flow_from_invitation_to_acceptance() {
     assert_eq!(location(&res), sub_page);
     let html = assoc.page(&sub_page).await;
     assert!(html.contains("id=\"verschillen\""));
+    // Revision authors by e-mail address, not `user:ID`; the team sees the reviewer as the
+    // Associatie, not by name.
+    assert!(html.contains("<td>data@buurtteam-a.nl</td>"), "{html}");
+    assert!(html.contains("analist@associatie.nl"), "{html}");
+    assert!(!html.contains("user:"), "{html}");
+    let team_view = team.page(&sub_page).await;
+    assert!(team_view.contains("<td>data@buurtteam-a.nl</td>"));
+    assert!(!team_view.contains("analist@associatie.nl"));
+    assert!(team_view.contains("· Associatie"), "{team_view}");
     assert!(html.contains("data-key=\"formatie_fte\""), "{html}");
     assert!(html.contains("40,5"), "{html}");
     let res = assoc
@@ -706,4 +733,530 @@ async fn the_code_step_password_change_and_sign_out_everywhere() {
         .await;
     assert_eq!(location(&res), "/account/inloggen");
     assert_eq!(location(&first.get("/account").await), "/account/inloggen");
+}
+
+/// A team with its own client token, for posting figures over the API.
+async fn team_org(app: &TestApp, name: &str, municipality: &str) -> (i64, String) {
+    let id = app.create_org(name, "jeugd", &[municipality]).await;
+    (id, app.client_token("team", Some(id)).await)
+}
+
+/// Post and submit one figure of `aandeel_zelfmelders` for 2022.
+async fn submit_share(app: &TestApp, org: i64, token: &str, numerator: i64) {
+    let res = app
+        .post_json(
+            &format!("/api/v1/organisations/{org}/submissions?submit=true"),
+            Some(token),
+            &serde_json::json!({"period": "2022", "publication": "associatie", "figures": [
+                {"indicator": "aandeel_zelfmelders", "numerator": numerator, "denominator": 100}
+            ]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+}
+
+/// The `<tr>` of a row of a table, by its `data-key`, within the part of the page after `from`.
+fn tr<'h>(html: &'h str, from: &str, key: &str) -> &'h str {
+    let start = html.find(from).unwrap_or_else(|| panic!("no {from}"));
+    let rest = &html[start..];
+    let at = rest
+        .find(&format!("<tr data-key=\"{key}\""))
+        .unwrap_or_else(|| panic!("no row {key} after {from}"));
+    let row = &rest[at..];
+    &row[..row.find("</tr>").unwrap()]
+}
+
+/// The value of an attribute in a piece of HTML.
+fn attr(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("{name}=\""))
+        .unwrap_or_else(|| panic!("no {name} in {html}"));
+    let rest = &html[at + name.len() + 2..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+#[actix_web::test]
+async fn the_benchmark_page_shows_own_peers_and_national_as_the_api_does() {
+    let app = TestApp::spawn().await;
+    // Eleven large jeugd teams with 10%, 15%, ..., 60%; two small ones (too few to show).
+    let large = [
+        "GM0363", "GM0344", "GM0599", "GM0518", "GM0772", "GM0855", "GM0034", "GM0546", "GM0268",
+        "GM0758", "GM0014",
+    ];
+    let mut orgs = Vec::new();
+    for (i, m) in large.iter().enumerate() {
+        let name = if i == 6 {
+            "<b>Groot</b> & Co".to_owned()
+        } else {
+            format!("Groot {i}")
+        };
+        let (id, token) = team_org(&app, &name, m).await;
+        submit_share(&app, id, &token, 10 + 5 * i as i64).await;
+        orgs.push((id, token));
+    }
+    let mut small = Vec::new();
+    for (i, m) in ["GM0088", "GM0093"].iter().enumerate() {
+        let (id, token) = team_org(&app, &format!("Klein {i}"), m).await;
+        submit_share(&app, id, &token, 80 + i as i64).await;
+        small.push((id, token));
+    }
+    let (me, me_token) = orgs[6].clone();
+    let mut team = team_member(&app, "data@groot6.nl", me).await;
+    let path = format!("/portaal/organisaties/{me}/benchmark?periode=2022");
+    let html = team.page(&path).await;
+    // The name escaped; the chart drawn from the table by the vendored script, no inline script.
+    assert!(
+        html.contains("&#60;b&#62;Groot&#60;/b&#62; &#38; Co"),
+        "{html}"
+    );
+    assert!(!html.contains("<b>Groot"));
+    assert!(html.contains("<script src=\"/assets/web/charts.js\" defer></script>"));
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("data-chart=\"bar\" data-table=\"bm-aandeel_zelfmelders\""));
+    assert!(html.contains("aria-current=\"page\">Benchmark<"), "{html}");
+    let own = tr(&html, "bm-aandeel_zelfmelders", "eigen");
+    assert_eq!(attr(own, "data-value"), "40");
+    // Peers and national: exactly what the API gives this team.
+    let api = app
+        .get(
+            &format!(
+                "/api/v1/views/benchmark?organisation={me}&indicator=aandeel_zelfmelders&period=2022"
+            ),
+            Some(&me_token),
+        )
+        .await
+        .json();
+    for (key, part) in [("peers", "peers"), ("landelijk", "national")] {
+        let row = tr(&html, "bm-aandeel_zelfmelders", key);
+        let expected = api[part]["value"]
+            .as_f64()
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        assert_eq!(attr(row, "data-value"), expected, "{key}: {row}");
+        let suppressed = api[part]["suppressed"].as_bool().unwrap();
+        assert_eq!(
+            attr(row, "data-status") == "suppressed",
+            suppressed,
+            "{row}"
+        );
+    }
+    // Indicators without a figure of its own are listed, not benchmarked.
+    assert!(
+        html.contains("<li data-indicator=\"formatie_fte\">"),
+        "{html}"
+    );
+    // English on request.
+    let en = team.page(&format!("{path}&lang=en")).await;
+    assert!(en.contains("Comparable teams"));
+
+    // A small team: its two-member peer group is withheld from it, its own value is not; the
+    // Associatie sees the peers' exact value on the same page.
+    let (klein, _) = small[0].clone();
+    let mut small_team = team_member(&app, "data@klein0.nl", klein).await;
+    let kpath = format!("/portaal/organisaties/{klein}/benchmark?periode=2022");
+    let html = small_team.page(&kpath).await;
+    assert_eq!(
+        attr(tr(&html, "bm-aandeel_zelfmelders", "eigen"), "data-value"),
+        "80"
+    );
+    let peers = tr(&html, "bm-aandeel_zelfmelders", "peers");
+    assert_eq!(attr(peers, "data-status"), "suppressed", "{peers}");
+    assert_eq!(attr(peers, "data-value"), "");
+    assert!(
+        !html.contains("data-value=\"81\"") && !html.contains("81,0%"),
+        "the other small team's value leaks: {html}"
+    );
+    let mut assoc = associatie_member(&app, "analist@associatie.nl").await;
+    let html = assoc.page(&kpath).await;
+    let peers = tr(&html, "bm-aandeel_zelfmelders", "peers");
+    assert_eq!(attr(peers, "data-status"), "shown", "{peers}");
+    assert_eq!(attr(peers, "data-value"), "80.5");
+
+    // Another organisation's benchmark: refused, as reading its figures is over the API.
+    for other in [orgs[0].0, klein] {
+        let res = team
+            .get(&format!(
+                "/portaal/organisaties/{other}/benchmark?periode=2022"
+            ))
+            .await;
+        assert_eq!(res.status, 403, "{}", res.text());
+    }
+    // A year that is not a year: the reason, at its field.
+    let res = team
+        .get(&format!(
+            "/portaal/organisaties/{me}/benchmark?periode=2022-Q1"
+        ))
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    // Not signed in: to the sign-in page.
+    assert_eq!(
+        location(&Browser::new(&app).get(&path).await),
+        "/account/inloggen"
+    );
+}
+
+#[actix_web::test]
+async fn the_completeness_matrix_is_the_associaties() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let evil = app
+        .create_org("<img src=x onerror=alert(1)> Zorg", "jeugd", &["GM0363"])
+        .await;
+    submit_share(&app, f.org_a, &f.team_a, 30).await;
+    let mut assoc = associatie_member(&app, "analist@associatie.nl").await;
+    let html = assoc.page("/portaal/volledigheid?periode=2022").await;
+    assert!(
+        html.contains("&#60;img src=x onerror=alert(1)&#62; Zorg"),
+        "{html}"
+    );
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("aria-current=\"page\">Volledigheid<"));
+    // The API's view, as a matrix: A reported one indicator, B and the third nothing.
+    let api = app
+        .get(
+            "/api/v1/views/completeness?period=2022",
+            Some(&f.associatie),
+        )
+        .await
+        .json();
+    let row_of = |id: i64| {
+        let at = html
+            .find(&format!("<tr data-organisation=\"{id}\""))
+            .unwrap_or_else(|| panic!("no row {id}"));
+        let rest = &html[at..];
+        rest[..rest.find("</tr>").unwrap()].to_owned()
+    };
+    let a = row_of(f.org_a);
+    assert!(a.contains("data-status=\"submitted\""), "{a}");
+    assert!(
+        a.contains("data-late"),
+        "2022 is over and nothing is accepted: {a}"
+    );
+    assert_eq!(a.matches("class=\"cell reported\"").count(), 1, "{a}");
+    let api_a = api["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == f.org_a)
+        .unwrap();
+    let missing = api_a["missing"].as_array().unwrap().len();
+    assert_eq!(a.matches("class=\"cell missing\"").count(), missing);
+    assert!(
+        a.contains(&format!("<td class=\"num\">{missing}</td>")),
+        "{a}"
+    );
+    let b = row_of(f.org_b);
+    assert!(b.contains("data-status=\"due\""), "{b}");
+    assert_eq!(b.matches("class=\"cell reported\"").count(), 0);
+    row_of(evil);
+    // English.
+    let en = assoc
+        .page("/portaal/volledigheid?periode=2022&lang=en")
+        .await;
+    assert!(en.contains(">late<"), "{en}");
+    // Nobody else: a team (its own organisation's row is in the API, the matrix is not) nor
+    // an admin.
+    let mut team = team_member(&app, "data@buurtteam-a.nl", f.org_a).await;
+    let res = team.get("/portaal/volledigheid?periode=2022").await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    let (mut admin, _, _) = second_factor_member(
+        &app,
+        "beheer@associatie.nl",
+        Role::Admin,
+        "/portaal/beheer/organisaties",
+    )
+    .await;
+    assert_eq!(admin.get("/portaal/volledigheid").await.status, 403);
+    // A period that is none.
+    assert_eq!(
+        assoc
+            .get("/portaal/volledigheid?periode=twintig")
+            .await
+            .status,
+        422
+    );
+}
+
+#[actix_web::test]
+async fn registry_and_access_pages_follow_the_apis_roles() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let evil = app
+        .create_org("<img src=x onerror=alert(1)> Zorg", "jeugd", &["GM0363"])
+        .await;
+    let (mut admin, _, _) = second_factor_member(
+        &app,
+        "beheer@associatie.nl",
+        Role::Admin,
+        "/portaal/beheer/organisaties",
+    )
+    .await;
+
+    // Organisations, escaped.
+    let html = admin.page("/portaal/beheer/organisaties").await;
+    assert!(html.contains("&#60;img src=x onerror=alert(1)&#62; Zorg"));
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains(&format!("<tr data-id=\"{evil}\"")));
+    let csrf = hidden(&html, "csrf");
+
+    // API clients: a team client, its secret shown once; without the token refused.
+    let page = admin.page("/portaal/beheer/clients").await;
+    assert!(page.contains("id=\"clients\""));
+    let org = f.org_a.to_string();
+    let name = "<i>Leverancier</i> Noord";
+    for t in ["", "nep"] {
+        let res = admin
+            .post_form(
+                "/portaal/beheer/clients",
+                &[("csrf", t), ("name", name), ("organisation", &org)],
+            )
+            .await;
+        assert_eq!(res.status, 403, "{}", res.text());
+    }
+    let res = admin
+        .post_form(
+            "/portaal/beheer/clients",
+            &[("csrf", &csrf), ("name", name), ("organisation", &org)],
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let html = res.text();
+    let client_id = text_of(&html, "client-id");
+    let secret = text_of(&html, "client-secret");
+    assert!(secret.starts_with("bss_"), "{secret}");
+    assert!(html.contains("&#60;i&#62;Leverancier&#60;/i&#62; Noord"));
+    // The credentials work, as those of the API's createClient.
+    let token = app.token(&client_id, &secret).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&token)).await.json()["organisationId"],
+        f.org_a
+    );
+    // Never shown again.
+    let again = admin.page("/portaal/beheer/clients").await;
+    assert!(again.contains(&client_id));
+    assert!(!again.contains(&secret));
+    // An empty name: the reason at its field, nothing created.
+    let res = admin
+        .post_form(
+            "/portaal/beheer/clients",
+            &[("csrf", &csrf), ("name", " "), ("organisation", &org)],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(
+        res.text().contains("data-field=\"/name\""),
+        "{}",
+        res.text()
+    );
+
+    // Accounts: invite a team member (the link shown once), deactivate.
+    let res = admin
+        .post_form(
+            "/portaal/beheer/gebruikers",
+            &[("email", "nieuw@buurtteam-a.nl"), ("organisation", &org)],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    let res = admin
+        .post_form(
+            "/portaal/beheer/gebruikers",
+            &[
+                ("csrf", &csrf),
+                ("email", "nieuw@buurtteam-a.nl"),
+                ("organisation", &org),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let link = text_of(&res.text(), "link");
+    let path = link
+        .split_once("/account/welkom")
+        .map(|(_, rest)| format!("/account/welkom{rest}"))
+        .unwrap();
+    assert!(path.contains("token=bsi_"), "{link}");
+    let mut newcomer = Browser::new(&app);
+    assert!(newcomer.page(&path).await.contains("nieuw@buurtteam-a.nl"));
+    let users = app
+        .state
+        .db
+        .run(|conn| users::list(conn, &Caller::System))
+        .await
+        .unwrap();
+    let nieuw = users
+        .iter()
+        .find(|u| u.email == "nieuw@buurtteam-a.nl")
+        .unwrap();
+    assert_eq!(nieuw.organisation_id, Some(f.org_a));
+    // A new link: without the token refused; with it shown once, and the first link ends.
+    let reset = format!("/portaal/beheer/gebruikers/{}/nieuwe-link", nieuw.id);
+    assert_eq!(admin.post_form(&reset, &[]).await.status, 403);
+    let res = admin.post_form(&reset, &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let second = text_of(&res.text(), "link");
+    assert_ne!(second, link);
+    assert_eq!(newcomer.get(&path).await.status, 404);
+    let path = second
+        .split_once("/account/welkom")
+        .map(|(_, rest)| format!("/account/welkom{rest}"))
+        .unwrap();
+    assert!(newcomer.page(&path).await.contains("nieuw@buurtteam-a.nl"));
+    let deactivate = format!("/portaal/beheer/gebruikers/{}/deactiveren", nieuw.id);
+    let html = admin.page("/portaal/beheer/gebruikers").await;
+    assert!(html.contains(&format!("action=\"{deactivate}\"")), "{html}");
+    assert_eq!(admin.post_form(&deactivate, &[]).await.status, 403);
+    assert_eq!(
+        location(&admin.post_form(&deactivate, &[("csrf", &csrf)]).await),
+        "/portaal/beheer/gebruikers"
+    );
+    let html = admin.page("/portaal/beheer/gebruikers").await;
+    assert!(html.contains(&format!(
+        "<tr data-user=\"{}\" data-inactive=\"\">",
+        nieuw.id
+    )));
+    // The link ended with the account.
+    assert_eq!(newcomer.get(&path).await.status, 404);
+
+    // The audit log, paged, with people by e-mail address.
+    let html = admin.page("/portaal/beheer/audit").await;
+    assert!(html.contains("user.deactivated"), "{html}");
+    assert!(html.contains("client.created"));
+    assert!(html.contains("<td>beheer@associatie.nl</td>"), "{html}");
+    assert!(
+        html.contains("&#60;i&#62;Leverancier"),
+        "escaped JSON: {html}"
+    );
+    assert!(!html.contains("rel=\"prev\""));
+    let far = admin.page("/portaal/beheer/audit?pagina=99").await;
+    assert!(far.contains("rel=\"prev\""));
+    assert!(!far.contains("<tr data-entry="));
+
+    // The Associatie: organisations, accounts (no invite form) and the log; not the clients.
+    let mut assoc = associatie_member(&app, "analist@associatie.nl").await;
+    assoc.page("/portaal/beheer/organisaties").await;
+    assoc.page("/portaal/beheer/audit").await;
+    let html = assoc.page("/portaal/beheer/gebruikers").await;
+    assert!(html.contains("nieuw@buurtteam-a.nl"));
+    assert!(!html.contains("id=\"uitnodigen\""));
+    assert!(!html.contains("/deactiveren"));
+    assert!(!html.contains("/nieuwe-link"));
+    assert_eq!(assoc.get("/portaal/beheer/clients").await.status, 403);
+    let acsrf = hidden(&html, "csrf");
+    let res = assoc
+        .post_form(
+            "/portaal/beheer/gebruikers",
+            &[
+                ("csrf", &acsrf),
+                ("email", "x@buurtteam-a.nl"),
+                ("organisation", &org),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    let res = assoc
+        .post_form(
+            "/portaal/beheer/clients",
+            &[("csrf", &acsrf), ("name", "x"), ("organisation", &org)],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+
+    // A team member: none of them, nor its forms.
+    let mut team = team_member(&app, "data@buurtteam-a.nl", f.org_a).await;
+    let page = team
+        .page(&format!("/portaal/organisaties/{}", f.org_a))
+        .await;
+    let tcsrf = hidden(&page, "csrf");
+    for path in [
+        "/portaal/beheer/organisaties",
+        "/portaal/beheer/clients",
+        "/portaal/beheer/gebruikers",
+        "/portaal/beheer/audit",
+    ] {
+        let res = team.get(path).await;
+        assert_eq!(res.status, 403, "{path}: {}", res.text());
+    }
+    let res = team
+        .post_form(
+            "/portaal/beheer/gebruikers",
+            &[("csrf", &tcsrf), ("email", "y@buurtteam-a.nl")],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    let res = team
+        .post_form(
+            &format!("/portaal/beheer/gebruikers/{}/deactiveren", nieuw.id + 100),
+            &[("csrf", &tcsrf)],
+        )
+        .await;
+    assert!(matches!(res.status, 403 | 404), "{}", res.status);
+    // Nor a new link for a colleague (only an admin or the team's coordinator).
+    let res = team
+        .post_form(
+            &format!("/portaal/beheer/gebruikers/{}/nieuwe-link", nieuw.id),
+            &[("csrf", &tcsrf)],
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text());
+
+    // A coordinator: its own team's accounts, and invitations to it.
+    let input = NewUser {
+        email: "coord@buurtteam-b.nl".into(),
+        role: Role::Team,
+        organisation_id: Some(f.org_b),
+        coordinator: true,
+    };
+    let token = app
+        .state
+        .db
+        .run(move |conn| users::invite(conn, &Caller::System, input, chrono::TimeDelta::hours(1)))
+        .await
+        .unwrap()
+        .token;
+    let mut coord = Browser::new(&app);
+    onboard(&mut coord, &token, "coord@buurtteam-b.nl").await;
+    let html = coord.page("/portaal/beheer/gebruikers").await;
+    assert!(html.contains("coord@buurtteam-b.nl"));
+    assert!(
+        !html.contains("nieuw@buurtteam-a.nl"),
+        "another team's accounts: {html}"
+    );
+    assert!(html.contains(">Accounts</a>"));
+    let ccsrf = hidden(&html, "csrf");
+    let res = coord
+        .post_form(
+            "/portaal/beheer/gebruikers",
+            &[
+                ("csrf", &ccsrf),
+                ("email", "collega@buurtteam-b.nl"),
+                // Ignored: a coordinator invites to its own organisation.
+                ("organisation", &org),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let users = app
+        .state
+        .db
+        .run(|conn| users::list(conn, &Caller::System))
+        .await
+        .unwrap();
+    let collega = users
+        .iter()
+        .find(|u| u.email == "collega@buurtteam-b.nl")
+        .unwrap();
+    assert_eq!(collega.organisation_id, Some(f.org_b));
+    assert_eq!(coord.get("/portaal/beheer/audit").await.status, 403);
+}
+
+#[actix_web::test]
+async fn the_public_site_links_to_signing_in() {
+    let app = TestApp::spawn().await;
+    let mut anon = Browser::new(&app);
+    let home = anon.page_any("/").await;
+    assert!(
+        home.contains("<a class=\"signin\" href=\"/account/inloggen\">Inloggen</a>"),
+        "{home}"
+    );
+    let home = anon.page_any("/?lang=en").await;
+    assert!(home.contains("<a class=\"signin\" href=\"/account/inloggen?lang=en\">Sign in</a>"));
 }

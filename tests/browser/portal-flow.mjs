@@ -3,7 +3,9 @@
 // CSV (BOM, semicolons, decimal commas) with two mistakes → see them at their rows → fix →
 // submit → an Associatie member (second factor set up, its code computed here, RFC 6238)
 // returns it with a reason → the team sees the reason, corrects, resubmits → the Associatie
-// accepts → the public indicator page shows the new national value. axe-core (WCAG 2.1 A/AA)
+// accepts → the public indicator page shows the new national value; then the team's benchmark,
+// the completeness matrix, the registry and access pages and an admin creating a team client.
+// axe-core (WCAG 2.1 A/AA)
 // on every page, keyboard-only sign-in, no request leaving the origin; screenshots in OUT_DIR.
 //   BASE_URL=http://127.0.0.1:8080 BIN=target/debug/basisset DATABASE_URL=... node portal-flow.mjs
 import { execFileSync } from 'node:child_process';
@@ -185,6 +187,45 @@ try {
   const own = (await api(`/api/v1/organisations/${org.id}`)).name;
   check(typeof own === 'string', 'organisation readable');
   await audit(anon, 'publiek-indicator');
+
+  // The pages beside the flow: the team's benchmark (a bar chart drawn from each table), the
+  // Associatie's completeness matrix and the registry and access pages; an admin creates a
+  // team client (its secret shown once). axe-core on each.
+  await team.page.goto(`${base}/portaal/organisaties/${org.id}/benchmark?periode=${year}`);
+  await team.page.waitForLoadState('networkidle');
+  const tables = await team.page.locator('figure[data-chart="bar"] table').count();
+  const bars = await team.page.locator('figure[data-chart="bar"] .chart svg').count();
+  check(tables > 0 && bars === tables, `benchmark: ${tables} tables, ${bars} charts`);
+  const ownValue = await team.page.locator('figure[data-chart="bar"] tr[data-key="eigen"]').first().getAttribute('data-value');
+  check(ownValue !== null && ownValue !== '', 'benchmark: the own value');
+  await audit(team, 'team-benchmark');
+  await assoc.page.goto(`${base}/portaal/volledigheid?periode=${year}`);
+  const matrixRows = await assoc.page.locator('#matrix tbody tr').count();
+  check(matrixRows >= orgs.length, `completeness: ${matrixRows} rows for ${orgs.length} organisations`);
+  check(await assoc.page.isVisible(`#matrix tr[data-organisation="${org.id}"] .cell.reported`), 'completeness: the team delivered');
+  await audit(assoc, 'associatie-volledigheid');
+  for (const [path, name] of [['organisaties', 'organisaties'], ['gebruikers', 'gebruikers'], ['audit', 'auditlog']]) {
+    await assoc.page.goto(`${base}/portaal/beheer/${path}`);
+    await audit(assoc, `associatie-${name}`);
+  }
+  check(await assoc.page.isVisible(`#audit td:has-text("${assocEmail}")`), 'the audit log names people by e-mail');
+  const adminEmail = `beheer-${stamp}@associatie.example`;
+  const admin = await person();
+  await onboard(admin, invite(['--email', adminEmail, '--role', 'admin']), adminEmail, 'admin');
+  await Promise.all([admin.page.waitForLoadState('load'), admin.page.click('button[type=submit]:not(.signout button)')]);
+  const adminSecret = (await admin.page.textContent('#totp-secret')).trim();
+  await admin.page.fill('#code', totp(adminSecret));
+  await Promise.all([admin.page.waitForURL(/beheer\/organisaties/), admin.page.click('main button[type=submit]')]);
+  await audit(admin, 'admin-organisaties');
+  await admin.page.goto(`${base}/portaal/beheer/clients`);
+  await admin.page.fill('#name', `Registratiesysteem ${stamp}`);
+  await admin.page.selectOption('#organisation', String(org.id));
+  await Promise.all([admin.page.waitForLoadState('load'), admin.page.click('main form.stack button[type=submit]')]);
+  const clientSecret = (await admin.page.textContent('#client-secret')).trim();
+  check(clientSecret.startsWith('bss_'), 'the new client\'s secret, once');
+  await audit(admin, 'admin-client');
+  await admin.page.goto(`${base}/portaal/beheer/gebruikers`);
+  await audit(admin, 'admin-gebruikers');
   writeFileSync(`${out}/result.json`, JSON.stringify({ organisation: org.id, year, before, after }, null, 2));
   console.log(`portal flow passed in ${((Date.now() - started) / 1000).toFixed(1)} s: national formatie_fte ${year} ${before} → ${after}`);
 } finally {

@@ -9,6 +9,8 @@
 //! session, pass [`session::require_own_origin`]. Pages are never cached (`no-store`).
 
 mod account;
+mod admin;
+mod insight;
 mod multipart;
 mod review;
 mod team;
@@ -36,13 +38,23 @@ pub struct PortalChrome {
     /// Signed in fully: the menu and the sign-out button show.
     pub signed_in: bool,
     pub email: String,
-    /// The associatie's review queue is in the menu.
+    /// The associatie's review queue and completeness matrix are in the menu.
     pub reviewer: bool,
+    /// The registry and access pages are in the menu (admins, the Associatie).
+    pub manager: bool,
+    /// A team's coordinator: its team's accounts are in the menu.
+    pub coordinator: bool,
+    /// A team member: its benchmark is in the menu (empty otherwise).
+    pub benchmark: String,
+    pub completeness: String,
+    pub admin: String,
+    pub users: String,
     pub overview: String,
     pub review: String,
     pub account: String,
     pub sign_out: String,
-    /// Which menu item is the current page: `overview`, `review`, `account` or empty.
+    /// Which menu item is the current page: `overview`, `review`, `benchmark`,
+    /// `completeness`, `admin`, `account` or empty.
     pub current: &'static str,
 }
 
@@ -62,6 +74,16 @@ impl PortalChrome {
             signed_in: full.is_some(),
             email: full.map(|s| s.user.email.clone()).unwrap_or_default(),
             reviewer: full.is_some_and(|s| s.user.role == Role::Associatie),
+            manager: full.is_some_and(|s| matches!(s.user.role, Role::Admin | Role::Associatie)),
+            coordinator: full.is_some_and(|s| s.user.role == Role::Team && s.user.coordinator),
+            benchmark: full
+                .filter(|s| s.user.role == Role::Team)
+                .and_then(|s| s.user.organisation_id)
+                .map(|org| lang.href(&format!("/portaal/organisaties/{org}/benchmark"), &[]))
+                .unwrap_or_default(),
+            completeness: lang.href("/portaal/volledigheid", &[]),
+            admin: lang.href("/portaal/beheer/organisaties", &[]),
+            users: lang.href("/portaal/beheer/gebruikers", &[]),
             overview: lang.href("/portaal", &[]),
             review: lang.href("/portaal/beoordelen", &[]),
             account: lang.href("/account", &[]),
@@ -309,5 +331,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource("/portaal/inzendingen/{id}", "GET, HEAD").route(get().to(team::submission)),
         )
         .service(resource("/portaal/inzendingen/{id}/{action}", "POST").route(post().to(team::act)))
-        .service(resource("/portaal/beoordelen", "GET, HEAD").route(get().to(review::queue)));
+        .service(resource("/portaal/beoordelen", "GET, HEAD").route(get().to(review::queue)))
+        .service(
+            resource("/portaal/organisaties/{id}/benchmark", "GET, HEAD")
+                .route(get().to(insight::benchmark)),
+        )
+        .service(
+            resource("/portaal/volledigheid", "GET, HEAD").route(get().to(insight::completeness)),
+        )
+        .service(
+            resource("/portaal/beheer/organisaties", "GET, HEAD")
+                .route(get().to(admin::organisations)),
+        )
+        .service(
+            resource("/portaal/beheer/clients", "GET, HEAD, POST")
+                .route(get().to(admin::clients_list))
+                .route(post().to(admin::clients_create)),
+        )
+        .service(
+            resource("/portaal/beheer/gebruikers", "GET, HEAD, POST")
+                .route(get().to(admin::users_list))
+                .route(post().to(admin::users_invite)),
+        )
+        .service(
+            resource("/portaal/beheer/gebruikers/{id}/deactiveren", "POST")
+                .route(post().to(admin::users_deactivate)),
+        )
+        .service(
+            resource("/portaal/beheer/gebruikers/{id}/nieuwe-link", "POST")
+                .route(post().to(admin::users_reset)),
+        )
+        .service(resource("/portaal/beheer/audit", "GET, HEAD").route(get().to(admin::audit_log)));
 }

@@ -52,6 +52,7 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> PortalResult 
     let to = match (s.user.role, s.user.organisation_id) {
         (Role::Team, Some(org)) => format!("/portaal/organisaties/{org}"),
         (Role::Associatie, _) => "/portaal/beoordelen".to_owned(),
+        (Role::Admin, _) => "/portaal/beheer/organisaties".to_owned(),
         _ => "/account".to_owned(),
     };
     Err(Exit::Redirect(lang.href(&to, &[])))
@@ -485,7 +486,13 @@ pub async fn submission(
     let id = id.into_inner();
     let reference = state.reference.clone();
     let c2 = caller.clone();
-    let (detail, history, diff, organisation): (_, History, Option<RevisionDiff>, String) = state
+    let (detail, history, diff, organisation, names): (
+        _,
+        History,
+        Option<RevisionDiff>,
+        String,
+        std::collections::HashMap<String, String>,
+    ) = state
         .db
         .run(move |conn| {
             let history = submissions::history(conn, &c2, id)?;
@@ -500,7 +507,14 @@ pub async fn submission(
                 history.submission.organisation_id,
             )?
             .name;
-            Ok((detail, history, diff, org))
+            // Who posted and reviewed, by e-mail address where the caller may know it.
+            let actors = history
+                .revisions
+                .iter()
+                .map(|r| r.posted_by.as_str())
+                .chain(history.events.iter().map(|e| e.actor.as_str()));
+            let names = crate::users::actor_names(conn, &c2, actors)?;
+            Ok((detail, history, diff, org, names))
         })
         .await
         .or_exit(lang)?;
@@ -542,7 +556,7 @@ pub async fn submission(
                     revision: r.revision.to_string(),
                     status: p.status(r.status).to_owned(),
                     key: r.status.as_str().to_owned(),
-                    posted_by: r.posted_by.clone(),
+                    posted_by: crate::users::actor_name(&names, &r.posted_by),
                     posted_at: when(r.posted_at.0),
                     figures: r.figure_count.to_string(),
                     warnings: r.warning_count.to_string(),
@@ -557,7 +571,7 @@ pub async fn submission(
                 .map(|e| EventRow {
                     revision: e.revision.to_string(),
                     action: p.action(e.action).to_owned(),
-                    actor: e.actor.clone(),
+                    actor: crate::users::actor_name(&names, &e.actor),
                     at: when(e.at.0),
                     reason: e.reason.clone().unwrap_or_default(),
                 })
