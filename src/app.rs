@@ -23,9 +23,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// What runs beside the HTTP server: on PostgreSQL, the listener that keeps the data
-    /// versions fresh (so a cached view needs no database round trip).
+    /// What runs beside the HTTP server: the rebuilder of protected families (readers are not
+    /// held up by a rebuild while other families are rebuilt) and, on PostgreSQL, the listener
+    /// that keeps the data versions fresh (so a cached view needs no database round trip).
     pub fn start_background(&self) {
+        self.view_cache
+            .enable_background(crate::views::cache::Background {
+                db: self.db.clone(),
+                catalogue: self.catalogue.clone(),
+                reference: self.reference.clone(),
+            });
         self.view_cache.versions().spawn_listener(
             self.db.clone(),
             std::time::Duration::from_secs(self.config.views.version_check_seconds.max(1)),
@@ -96,15 +103,18 @@ pub fn build_state(db: Db, config: ServeArgs) -> AppResult<(AppState, Prepared)>
     let auth = AuthService::new(&config.auth)?;
     let (catalogue, reference, prepared) = prepare_database(&db)?;
     let versions = crate::db::versions::Versions::new(db.backend());
+    let catalogue = Arc::new(catalogue);
+    let reference = Arc::new(reference);
+    let view_cache = Arc::new(crate::views::cache::ViewCache::new(
+        config.views.view_cache_entries,
+        versions,
+    ));
     Ok((
         AppState {
             db,
-            catalogue: Arc::new(catalogue),
-            reference: Arc::new(reference),
-            view_cache: Arc::new(crate::views::cache::ViewCache::new(
-                config.views.view_cache_entries,
-                versions,
-            )),
+            catalogue,
+            reference,
+            view_cache,
             config: Arc::new(config),
             auth: Arc::new(auth),
         },

@@ -116,17 +116,17 @@ pub fn bump_figures(conn: &mut DbConn, touched: &[(String, chrono::NaiveDate)]) 
 pub struct Snapshot {
     pub data: i64,
     pub registry: i64,
-    indicators: HashMap<(String, i32), i64>,
+    /// Per indicator code, per year.
+    indicators: HashMap<String, HashMap<i32, i64>>,
 }
 
 impl Snapshot {
     /// The version of an indicator's figures in a year (0 if they never changed).
     pub fn indicator(&self, code: &str, year: i32) -> i64 {
-        // Avoids allocating a key for the lookup: the map is small (indicators x years).
         self.indicators
-            .iter()
-            .find(|((c, y), _)| *y == year && c == code)
-            .map(|(_, v)| *v)
+            .get(code)
+            .and_then(|years| years.get(&year))
+            .copied()
             .unwrap_or(0)
     }
 
@@ -154,7 +154,9 @@ impl Snapshot {
                 for item in list.split(',').filter(|i| !i.is_empty()) {
                     let (code, year) = item.rsplit_once(':')?;
                     next.indicators
-                        .insert((code.to_owned(), year.parse().ok()?), v);
+                        .entry(code.to_owned())
+                        .or_default()
+                        .insert(year.parse().ok()?, v);
                 }
             }
             _ => return None,
@@ -162,13 +164,14 @@ impl Snapshot {
         Some(next)
     }
 
-    fn load(conn: &mut DbConn, newer_than: Option<&Snapshot>) -> AppResult<Snapshot> {
+    /// The versions in the database: `None` if the data version is still `newer_than`'s.
+    fn load(conn: &mut DbConn, newer_than: Option<&Snapshot>) -> AppResult<Option<Snapshot>> {
         let (data, registry): (i64, i64) = data_version::table
             .find(1)
             .select((data_version::version, data_version::registry_version))
             .first(conn)?;
         let mut indicators = match newer_than {
-            Some(s) if s.data == data => return Ok(s.clone()),
+            Some(s) if s.data == data => return Ok(None),
             Some(s) => s.indicators.clone(),
             None => HashMap::new(),
         };
@@ -182,13 +185,13 @@ impl Snapshot {
             ))
             .load(conn)?;
         for (code, year, v) in rows {
-            indicators.insert((code, year), v);
+            indicators.entry(code).or_default().insert(year, v);
         }
-        Ok(Snapshot {
+        Ok(Some(Snapshot {
             data,
             registry,
             indicators,
-        })
+        }))
     }
 }
 
@@ -268,8 +271,10 @@ impl Versions {
         let stale = self.stale.swap(false, Ordering::AcqRel);
         let before = self.get();
         let base = (!stale && before.data >= 0).then_some(&*before);
-        let fresh = Snapshot::load(conn, base)?;
         self.reloads.fetch_add(1, Ordering::Relaxed);
+        let Some(fresh) = Snapshot::load(conn, base)? else {
+            return Ok(before); // unchanged: no copy, no write lock
+        };
         let mut cur = self.current.write().expect("versions lock");
         if fresh.data >= cur.data || stale {
             *cur = Arc::new(fresh);

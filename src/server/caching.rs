@@ -152,8 +152,12 @@ where
                 let (http_req, _) = req.into_parts();
                 return Ok(ServiceResponse::new(http_req, res).map_into_right_body());
             }
+            let stale_before = state.view_cache.stale_served();
             let mut res = service.call(req).await?;
-            if res.status() == StatusCode::OK {
+            // An answer cut from an older protected family (one was being rebuilt) is not
+            // tagged: a revalidation must fetch the newer one.
+            let stale = state.view_cache.stale_served() != stale_before;
+            if res.status() == StatusCode::OK && !stale {
                 let h = res.headers_mut();
                 if let Ok(v) = HeaderValue::from_str(&tag) {
                     h.insert(header::ETAG, v);

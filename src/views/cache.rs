@@ -6,9 +6,10 @@
 //! Entries are bounded: a full cache drops its least recently used tenth.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::db::versions::{Snapshot, Versions};
 use crate::db::{DbConn, LazyConn};
@@ -106,12 +107,49 @@ impl Deps {
     }
 }
 
+thread_local! {
+    /// Set while a view is computed on this thread if it used a protected family older than the
+    /// current versions (one was being rebuilt): such a view is answered but not cached.
+    static USED_STALE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Note that the view being computed on this thread used a family that is being rebuilt.
+pub fn note_stale_family() {
+    USED_STALE.with(|c| c.set(true));
+}
+
+/// What the background rebuild of families needs besides the cache itself.
+pub struct Background {
+    pub db: crate::db::Db,
+    pub catalogue: Arc<crate::catalogue::Catalogue>,
+    pub reference: Arc<crate::registry::Reference>,
+}
+
+/// One family to rebuild in the background.
+pub struct FamilyJob {
+    pub key: String,
+    pub indicator: String,
+    pub catalogue_version: String,
+    pub versions: Vec<String>,
+    pub year: i32,
+    pub policy: crate::disclosure::Policy,
+}
+
+struct Rebuilder {
+    background: Background,
+    queue: Mutex<std::sync::mpsc::Sender<FamilyJob>>,
+}
+
 pub struct ViewCache {
     max_entries: usize,
     versions: Arc<Versions>,
     hits: AtomicU64,
     misses: AtomicU64,
+    stale_served: AtomicU64,
     state: Mutex<State>,
+    /// Families being rebuilt or queued for it (by key).
+    rebuilding: Mutex<HashSet<String>>,
+    rebuilder: OnceLock<Rebuilder>,
 }
 
 impl ViewCache {
@@ -122,11 +160,101 @@ impl ViewCache {
             versions,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            stale_served: AtomicU64::new(0),
             state: Mutex::new(State {
                 entries: Lru::new(max_entries),
                 organisations: None,
                 families: Lru::new(MAX_FAMILIES),
             }),
+            rebuilding: Mutex::new(HashSet::new()),
+            rebuilder: OnceLock::new(),
+        }
+    }
+
+    /// Let families be rebuilt in the background (one worker thread): while one is rebuilt,
+    /// readers get the previous protected family instead of waiting. Without this (tests that
+    /// build a cache alone), every stale family is rebuilt by the request that finds it.
+    pub fn enable_background(self: &Arc<Self>, background: Background) {
+        let (tx, rx) = std::sync::mpsc::channel::<FamilyJob>();
+        let worker_cache: Weak<ViewCache> = Arc::downgrade(self);
+        if self
+            .rebuilder
+            .set(Rebuilder {
+                background,
+                queue: Mutex::new(tx),
+            })
+            .is_err()
+        {
+            return;
+        }
+        std::thread::Builder::new()
+            .name("basisset-families".into())
+            .spawn(move || {
+                // Ends when the cache (and with it the sender) is dropped.
+                while let Ok(job) = rx.recv() {
+                    let Some(cache) = worker_cache.upgrade() else {
+                        break;
+                    };
+                    let key = job.key.clone();
+                    if let Some(r) = cache.rebuilder.get()
+                        && let Err(e) = crate::views::rebuild_family(&cache, &r.background, &job)
+                    {
+                        tracing::warn!(error = %e, family = %key, "family rebuild failed");
+                    }
+                    cache.rebuilding.lock().expect("rebuild lock").remove(&key);
+                }
+            })
+            .expect("spawn the family rebuilder");
+    }
+
+    /// Families being rebuilt or waiting for it (while there are any, answers may come from an
+    /// older family, so HTTP answers are not tagged for revalidation).
+    pub fn rebuilds_pending(&self) -> usize {
+        self.rebuilding.lock().expect("rebuild lock").len()
+    }
+
+    /// Answers computed from an older family while a newer one was being built.
+    pub fn stale_served(&self) -> u64 {
+        self.stale_served.load(Ordering::Relaxed)
+    }
+
+    /// May this request rebuild the stale family `key` itself? Yes when nothing else is being
+    /// rebuilt (a quiet service answers with the new figures at once), or when there is no
+    /// background rebuilder; then the caller calls [`ViewCache::end_rebuild`] after. No while
+    /// other families are being rebuilt: the caller serves the older family and queues this one
+    /// ([`ViewCache::queue_rebuild`]), so that readers never wait behind the protection's
+    /// linear programs during a busy reporting deadline.
+    pub fn begin_rebuild(&self, key: &str) -> bool {
+        if self.rebuilder.get().is_none() {
+            return true;
+        }
+        let mut r = self.rebuilding.lock().expect("rebuild lock");
+        if r.is_empty() {
+            r.insert(key.to_owned());
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn end_rebuild(&self, key: &str) {
+        self.rebuilding.lock().expect("rebuild lock").remove(key);
+    }
+
+    /// Serve the older family and have the newer one built in the background (once).
+    pub fn queue_rebuild(&self, job: FamilyJob) {
+        self.stale_served.fetch_add(1, Ordering::Relaxed);
+        note_stale_family();
+        let Some(r) = self.rebuilder.get() else {
+            return;
+        };
+        let mut pending = self.rebuilding.lock().expect("rebuild lock");
+        if pending.contains(&job.key) {
+            return;
+        }
+        pending.insert(job.key.clone());
+        if r.queue.lock().expect("queue lock").send(job).is_err() {
+            pending.clear();
         }
     }
 
@@ -175,13 +303,10 @@ impl ViewCache {
         Ok(value)
     }
 
-    /// The protected family stored under `key`, if it was built at `stamp`.
-    pub fn family(&self, stamp: &[i64], key: &str) -> Option<Arc<crate::views::protect::Family>> {
+    /// The protected family stored under `key` and the versions it was built at.
+    pub fn family(&self, key: &str) -> Option<(Vec<i64>, Arc<crate::views::protect::Family>)> {
         let mut s = self.state.lock().expect("cache lock");
-        match s.families.get(key) {
-            Some((at, f)) if at == stamp => Some(f),
-            _ => None,
-        }
+        s.families.get(key)
     }
 
     /// Keep a family built at `stamp`.
@@ -226,7 +351,11 @@ impl ViewCache {
             }
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
+        USED_STALE.with(|c| c.set(false));
         let value = Arc::new(compute(conn)?);
+        if USED_STALE.with(|c| c.replace(false)) {
+            return Ok(value); // from an older family: answered, not kept
+        }
         let mut s = self.state.lock().expect("cache lock");
         s.entries.insert(key, (stamp, value.clone() as Entry));
         Ok(value)

@@ -1282,7 +1282,10 @@ impl<'a> ViewContext<'a> {
     }
 
     /// The protected table families of an indicator for some years (cached while the registry
-    /// and that year's figures are unchanged, shared by every audience and view).
+    /// and that year's figures are unchanged, shared by every audience and view). A family whose
+    /// figures changed is rebuilt by the request that finds it when the service is quiet; while
+    /// other families are being rebuilt, the older family is used (and the answer not cached)
+    /// and the new one is built in the background.
     pub fn families(
         &self,
         conn: &mut LazyConn<'_>,
@@ -1293,22 +1296,46 @@ impl<'a> ViewContext<'a> {
         let key = |y: i32| format!("{}|{}|{y}|{:?}", ind.code, versions.join(","), self.policy);
         let snapshot = self.cache.snapshot(conn)?;
         let stamp = |y: i32| snapshot.stamp(&ind.code, [y]);
-        let mut out: Vec<Option<std::sync::Arc<protect::Family>>> = years
-            .iter()
-            .map(|y| self.cache.family(&stamp(*y), &key(*y)))
-            .collect();
-        let missing: Vec<i32> = years
-            .iter()
-            .zip(&out)
-            .filter(|(_, f)| f.is_none())
-            .map(|(y, _)| *y)
-            .collect();
+        let mut out: Vec<Option<std::sync::Arc<protect::Family>>> = Vec::new();
+        let mut missing: Vec<i32> = Vec::new();
+        let mut tracked: Vec<String> = Vec::new();
+        for &y in years {
+            match self.cache.family(&key(y)) {
+                Some((at, f)) if at == stamp(y) => out.push(Some(f)),
+                Some((_, f)) => {
+                    if self.cache.begin_rebuild(&key(y)) {
+                        tracked.push(key(y));
+                        missing.push(y);
+                        out.push(None);
+                    } else {
+                        self.cache.queue_rebuild(cache::FamilyJob {
+                            key: key(y),
+                            indicator: ind.code.clone(),
+                            catalogue_version: ind.version.clone(),
+                            versions: versions.to_vec(),
+                            year: y,
+                            policy: self.policy,
+                        });
+                        out.push(Some(f));
+                    }
+                }
+                None => {
+                    missing.push(y);
+                    out.push(None);
+                }
+            }
+        }
         if missing.is_empty() {
             return Ok(out.into_iter().flatten().collect());
         }
-        let orgs = self.organisations(conn)?;
-        let built = build_families(conn.get()?, self, &orgs, ind, versions, &missing)?;
-        for (year, family) in built {
+        let built = (|| {
+            let orgs = self.organisations(conn)?;
+            build_families(conn.get()?, self, &orgs, ind, versions, &missing)
+        })();
+        for k in &tracked {
+            self.cache.end_rebuild(k);
+        }
+        for (year, family) in built? {
             let family = self.cache.put_family(stamp(year), key(year), family);
             if let Some(i) = years.iter().position(|y| *y == year) {
                 out[i] = Some(family);
@@ -1330,6 +1357,38 @@ impl<'a> ViewContext<'a> {
             .pop()
             .expect("one family per year"))
     }
+}
+
+/// Rebuild one family in the background (see [`ViewContext::families`]): at the versions current
+/// when it starts, so a change meanwhile leaves it stale again and it is rebuilt once more.
+pub fn rebuild_family(
+    cache: &cache::ViewCache,
+    background: &cache::Background,
+    job: &cache::FamilyJob,
+) -> AppResult<()> {
+    let (ind, _) = resolve_indicator(
+        &background.catalogue,
+        &job.indicator,
+        Some(&job.catalogue_version),
+    )?;
+    let ctx = ViewContext {
+        catalogue: &background.catalogue,
+        reference: &background.reference,
+        audience: Audience::Public,
+        policy: job.policy,
+        cache,
+    };
+    let mut conn = LazyConn::Pool(&background.db, None);
+    let snapshot = cache.snapshot(&mut conn)?;
+    let stamp = snapshot.stamp(&ind.code, [job.year]);
+    if cache.family(&job.key).is_some_and(|(at, _)| at == stamp) {
+        return Ok(()); // a request rebuilt it meanwhile
+    }
+    let orgs = ctx.organisations(&mut conn)?;
+    for (_, family) in build_families(conn.get()?, &ctx, &orgs, ind, &job.versions, &[job.year])? {
+        cache.put_family(stamp.clone(), job.key.clone(), family);
+    }
+    Ok(())
 }
 
 /// The disclosure policy from configuration.

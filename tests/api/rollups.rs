@@ -344,3 +344,86 @@ async fn on_postgresql_cached_views_need_no_database_and_every_instance_hears_of
     drop(held);
     drop(b);
 }
+
+/// While protected families are being rebuilt (a busy reporting deadline), a reader whose family
+/// changed gets the previous protected family at once instead of waiting, that answer is neither
+/// cached nor tagged for revalidation, and the new family is built in the background: the public
+/// sees the new figure moments later. The Associatie's exact figures are new at once.
+#[actix_web::test]
+async fn while_families_are_rebuilt_readers_get_the_previous_one_and_the_new_one_follows() {
+    let app = TestApp::spawn().await;
+    app.state.start_background();
+    let assoc = app.client_token("associatie", None).await;
+    let mut orgs = Vec::new();
+    for (i, (m, v)) in [
+        ("GM0363", 100),
+        ("GM0344", 110),
+        ("GM0599", 120),
+        ("GM0518", 130),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = app
+            .create_org(&format!("Team {i}"), "integraal", &[m])
+            .await;
+        let token = app.client_token("team", Some(id)).await;
+        let res = app
+            .post_json(
+                &format!("{}?submit=true", submissions_path(id)),
+                Some(&token),
+                &json!({"period": "2023", "publication": "openbaar",
+                        "figures": [{"indicator": "nieuwe_aanmeldingen", "value": v}]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        orgs.push((id, token));
+    }
+    let path = "/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2023";
+    let public = |res: &Resp| res.json()["total"]["value"].clone();
+    let first = app.get(path, None).await;
+    assert_eq!(public(&first), 460.0, "{}", first.text());
+    assert!(first.header("etag").is_some());
+
+    // Another family is being rebuilt; meanwhile organisation 0 corrects its figure.
+    assert!(app.state.view_cache.begin_rebuild("another family"));
+    let (id, token) = &orgs[0];
+    let res = app
+        .post_json(
+            &format!("{}?submit=true", submissions_path(*id)),
+            Some(token),
+            &json!({"period": "2023", "publication": "openbaar",
+                    "figures": [{"indicator": "nieuwe_aanmeldingen", "value": 200}]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let stale = app.get(path, None).await;
+    assert_eq!(stale.status, 200);
+    assert_eq!(public(&stale), 460.0, "the previous family, at once");
+    assert!(
+        stale.header("etag").is_none(),
+        "not tagged for revalidation"
+    );
+    assert_eq!(
+        national(&app, &assoc, "nieuwe_aanmeldingen", "2023").await,
+        560.0,
+        "the Associatie's exact figure is new at once"
+    );
+    app.state.view_cache.end_rebuild("another family");
+    // The new family is built in the background; the public sees it moments later.
+    let started = std::time::Instant::now();
+    loop {
+        let res = app.get(path, None).await;
+        if public(&res) == 560.0 {
+            assert!(res.header("etag").is_some());
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the new family follows: {}",
+            res.text()
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(app.state.view_cache.stale_served() >= 1);
+}
