@@ -218,19 +218,19 @@ impl ViewCache {
         self.stale_served.load(Ordering::Relaxed)
     }
 
-    /// May this request rebuild the stale family `key` itself? Yes when nothing else is being
+    /// May this request rebuild the stale families `keys` itself? Yes when nothing else is being
     /// rebuilt (a quiet service answers with the new figures at once), or when there is no
-    /// background rebuilder; then the caller calls [`ViewCache::end_rebuild`] after. No while
-    /// other families are being rebuilt: the caller serves the older family and queues this one
-    /// ([`ViewCache::queue_rebuild`]), so that readers never wait behind the protection's
-    /// linear programs during a busy reporting deadline.
-    pub fn begin_rebuild(&self, key: &str) -> bool {
+    /// background rebuilder; then the caller calls [`ViewCache::end_rebuild`] for each after.
+    /// No while other families are being rebuilt: the caller serves the older families and
+    /// queues these ([`ViewCache::queue_rebuild`]), so that readers never wait behind the
+    /// protection's linear programs during a busy reporting deadline.
+    pub fn begin_rebuild(&self, keys: &[String]) -> bool {
         if self.rebuilder.get().is_none() {
             return true;
         }
         let mut r = self.rebuilding.lock().expect("rebuild lock");
         if r.is_empty() {
-            r.insert(key.to_owned());
+            r.extend(keys.iter().cloned());
             true
         } else {
             false

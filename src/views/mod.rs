@@ -1296,30 +1296,33 @@ impl<'a> ViewContext<'a> {
         let key = |y: i32| format!("{}|{}|{y}|{:?}", ind.code, versions.join(","), self.policy);
         let snapshot = self.cache.snapshot(conn)?;
         let stamp = |y: i32| snapshot.stamp(&ind.code, [y]);
+        let found: Vec<_> = years.iter().map(|y| self.cache.family(&key(*y))).collect();
+        let stale: Vec<String> = years
+            .iter()
+            .zip(&found)
+            .filter(|(y, f)| f.as_ref().is_some_and(|(at, _)| *at != stamp(**y)))
+            .map(|(y, _)| key(*y))
+            .collect();
+        // Rebuild here (all of them) when the service is quiet; else serve the older families.
+        let rebuild_here = stale.is_empty() || self.cache.begin_rebuild(&stale);
+        let tracked: Vec<String> = if rebuild_here { stale } else { Vec::new() };
         let mut out: Vec<Option<std::sync::Arc<protect::Family>>> = Vec::new();
         let mut missing: Vec<i32> = Vec::new();
-        let mut tracked: Vec<String> = Vec::new();
-        for &y in years {
-            match self.cache.family(&key(y)) {
+        for (&y, f) in years.iter().zip(found) {
+            match f {
                 Some((at, f)) if at == stamp(y) => out.push(Some(f)),
-                Some((_, f)) => {
-                    if self.cache.begin_rebuild(&key(y)) {
-                        tracked.push(key(y));
-                        missing.push(y);
-                        out.push(None);
-                    } else {
-                        self.cache.queue_rebuild(cache::FamilyJob {
-                            key: key(y),
-                            indicator: ind.code.clone(),
-                            catalogue_version: ind.version.clone(),
-                            versions: versions.to_vec(),
-                            year: y,
-                            policy: self.policy,
-                        });
-                        out.push(Some(f));
-                    }
+                Some((_, f)) if !rebuild_here => {
+                    self.cache.queue_rebuild(cache::FamilyJob {
+                        key: key(y),
+                        indicator: ind.code.clone(),
+                        catalogue_version: ind.version.clone(),
+                        versions: versions.to_vec(),
+                        year: y,
+                        policy: self.policy,
+                    });
+                    out.push(Some(f));
                 }
-                None => {
+                _ => {
                     missing.push(y);
                     out.push(None);
                 }

@@ -386,7 +386,11 @@ async fn while_families_are_rebuilt_readers_get_the_previous_one_and_the_new_one
     assert!(first.header("etag").is_some());
 
     // Another family is being rebuilt; meanwhile organisation 0 corrects its figure.
-    assert!(app.state.view_cache.begin_rebuild("another family"));
+    assert!(
+        app.state
+            .view_cache
+            .begin_rebuild(&["another family".to_owned()])
+    );
     let (id, token) = &orgs[0];
     let res = app
         .post_json(
