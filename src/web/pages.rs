@@ -633,7 +633,10 @@ pub struct IndicatorFigures {
     pub latest: i32,
     pub year: i32,
     pub trend: std::sync::Arc<crate::views::trend::TrendView>,
-    pub breakdowns: Vec<(GroupDim, std::sync::Arc<crate::views::aggregate::AggregateView>)>,
+    pub breakdowns: Vec<(
+        GroupDim,
+        std::sync::Arc<crate::views::aggregate::AggregateView>,
+    )>,
 }
 
 /// Gather an indicator page's figures (`period`: a year, default the latest with figures).
@@ -1053,9 +1056,7 @@ pub fn municipality_table(
         rows,
         total: None,
         permalink: match audience {
-            Audience::Public => {
-                lang.href("/kaart", &[("indicator", code), ("period", &year_s)])
-            }
+            Audience::Public => lang.href("/kaart", &[("indicator", code), ("period", &year_s)]),
             Audience::Associatie => {
                 audience.permalink(lang, code, Some(&year_s), None, "gemeenten")
             }

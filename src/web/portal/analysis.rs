@@ -61,13 +61,8 @@ pub async fn analysis(state: web::Data<AppState>, req: HttpRequest) -> PortalRes
         .db
         .run(move |conn| {
             let ctx = ViewContext::new(&st, &caller);
-            let figures = pages::indicator_figures(
-                conn,
-                &ctx,
-                &code,
-                period.as_deref(),
-                &pages::BREAKDOWNS,
-            )?;
+            let figures =
+                pages::indicator_figures(conn, &ctx, &code, period.as_deref(), &pages::BREAKDOWNS)?;
             let municipalities = pages::municipality_figures(conn, &ctx, &code, figures.year)?;
             Ok((figures, municipalities))
         })
@@ -104,7 +99,10 @@ pub async fn analysis(state: web::Data<AppState>, req: HttpRequest) -> PortalRes
                 lang,
                 Audience::Associatie,
             ),
-            unattributed: crate::web::format::count(municipalities.unattributed_organisations, lang),
+            unattributed: crate::web::format::count(
+                municipalities.unattributed_organisations,
+                lang,
+            ),
             label,
             year,
             trend,

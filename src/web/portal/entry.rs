@@ -18,6 +18,7 @@ use askama::Template;
 use chrono::Datelike;
 use serde_json::{Map, Value};
 
+use super::team::exact;
 use super::{Form, OrExit, PortalChrome, PortalResult, redirect, render};
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -25,19 +26,15 @@ use crate::catalogue::Indicator;
 use crate::error::{AppError, FieldIssue};
 use crate::period::Period;
 use crate::registry::Organisation;
-use crate::submissions::{
-    self, Figure, PostOptions, Status, SubmissionDetail, SubmissionFilter,
-};
+use crate::submissions::{self, Figure, PostOptions, Status, SubmissionDetail, SubmissionFilter};
 use crate::users::sessions::Session;
 use crate::web::Lang;
-use super::team::exact;
 
 /// The note's field name (besides the kind's `required_fields`).
 const NOTE: &str = "note";
 
 /// A goal to choose.
 pub struct GoalLink {
-    pub code: String,
     pub label: String,
     pub href: String,
     pub current: bool,
@@ -118,7 +115,12 @@ struct EntryPage {
 }
 
 /// The indicators of a goal a team of this type reports for a period of this type.
-fn goal_indicators(state: &AppState, goal: &str, org: &Organisation, period: Period) -> Vec<Indicator> {
+fn goal_indicators(
+    state: &AppState,
+    goal: &str,
+    org: &Organisation,
+    period: Period,
+) -> Vec<Indicator> {
     state
         .catalogue
         .current()
@@ -215,7 +217,11 @@ fn carried_json(f: &Figure) -> Value {
             m.insert(k.into(), v);
         }
     };
-    opt(&mut m, "municipality", f.municipality.clone().map(Value::from));
+    opt(
+        &mut m,
+        "municipality",
+        f.municipality.clone().map(Value::from),
+    );
     opt(&mut m, "value", f.value.map(Value::from));
     opt(&mut m, "numerator", f.numerator.map(Value::from));
     opt(&mut m, "denominator", f.denominator.map(Value::from));
@@ -319,7 +325,6 @@ fn build(set: &Setting<'_>, outcome: Outcome<'_>) -> EntryPage {
                 Lang::En => g.label_en.clone(),
             },
             current: g.code == goal,
-            code: g.code.clone(),
         })
         .collect::<Vec<_>>();
     let (goal_label, goal_description) = state
