@@ -1508,6 +1508,39 @@ async fn figures_entered_by_form_are_checked_at_their_fields_then_submitted() {
     let html = team.page(&format!("{path}?doel={goal}&periode=2022")).await;
     assert!(html.contains("value=\"48\""), "{html}");
 
+    // Figures per municipality in the latest revision: carried along and said so; an
+    // organisation-wide figure beside them is refused by the domain.
+    let res = app
+        .post_json(
+            &format!("/api/v1/organisations/{}/submissions", f.org_a),
+            Some(&f.team_a),
+            &serde_json::json!({"period": "2023", "figures": [
+                {"indicator": "aandeel_zelfmelders", "municipality": "GM0344", "numerator": 5, "denominator": 50}
+            ]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let html = team.page(&format!("{path}?doel={goal}&periode=2023")).await;
+    assert!(html.contains("data-per-municipality=\"1\""), "{html}");
+    let res = team
+        .post_form(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("goal", goal.as_str()),
+                ("period", "2023"),
+                ("aandeel_zelfmelders.numerator", "6"),
+                ("aandeel_zelfmelders.denominator", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(
+        res.text().contains("data-code=\"mixed_breakdown\""),
+        "{}",
+        res.text()
+    );
+
     // Another organisation's form: 403, as writing its figures is over the API.
     let res = team
         .get(&format!("/portaal/organisaties/{}/invoeren", f.org_b))

@@ -73,6 +73,9 @@ pub struct EntryIndicator {
     pub unit: &'static str,
     pub kind: &'static str,
     pub fields: Vec<EntryField>,
+    /// Figures per municipality of this indicator in the latest revision (carried along; an
+    /// organisation-wide figure beside them is refused as `mixed_breakdown`).
+    pub per_municipality: usize,
     /// Problems with the figure as a whole.
     pub errors: Vec<FieldNote>,
     pub warnings: Vec<FieldNote>,
@@ -231,6 +234,17 @@ fn carried_json(f: &Figure) -> Value {
     Value::Object(m)
 }
 
+/// Per indicator, how many figures per municipality the latest revision holds.
+fn municipal_counts(latest: Option<&SubmissionDetail>) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for f in latest.iter().flat_map(|d| &d.figures) {
+        if f.municipality.is_some() {
+            *counts.entry(f.indicator.clone()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
 /// Whether the form shows this stored figure (an organisation-wide figure of the goal).
 fn on_form(f: &Figure, inds: &[Indicator]) -> bool {
     f.municipality.is_none() && inds.iter().any(|i| i.code == f.indicator)
@@ -294,6 +308,8 @@ struct Setting<'a> {
     values: &'a HashMap<String, String>,
     /// Figures of the latest revision the form does not show.
     carried: usize,
+    /// Per indicator: its figures per municipality in the latest revision.
+    per_municipality: &'a HashMap<String, usize>,
 }
 
 fn build(set: &Setting<'_>, outcome: Outcome<'_>) -> EntryPage {
@@ -309,6 +325,7 @@ fn build(set: &Setting<'_>, outcome: Outcome<'_>) -> EntryPage {
         publication,
         values,
         carried,
+        per_municipality,
     } = *set;
     let p = super::text::PortalTexts::of(lang);
     let inds = goal_indicators(state, goal, org, period_kind);
@@ -439,6 +456,7 @@ fn build(set: &Setting<'_>, outcome: Outcome<'_>) -> EntryPage {
                 denominator: ind.denominator.clone().unwrap_or_default(),
                 unit: crate::web::text::unit(ind.unit, lang),
                 kind: crate::web::text::kind(ind.kind, lang),
+                per_municipality: per_municipality.get(&ind.code).copied().unwrap_or(0),
                 code: ind.code.clone(),
                 fields,
                 errors,
@@ -542,6 +560,7 @@ pub async fn entry(
         publication,
         values: &values,
         carried,
+        per_municipality: &municipal_counts(latest.as_ref()),
     };
     let page = build(
         &setting,
@@ -661,6 +680,7 @@ pub async fn entry_post(
         publication: &publication,
         values: &values,
         carried: carried_count,
+        per_municipality: &municipal_counts(latest.as_ref()),
     };
     let page = |errors: &[FieldIssue], warnings: &[FieldIssue], checked: Option<i32>| {
         build(

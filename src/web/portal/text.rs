@@ -221,6 +221,7 @@ texts! {
     fe_period_hint: "Kies het doel en de periode; het formulier toont de cijfers van de laatste versie van die periode.", "Choose the goal and the period; the form shows the figures of that period's latest revision.";
     fe_empty_goal: "Voor dit soort team geldt geen indicator van dit doel in deze periode.", "No indicator of this goal applies to this team type in this period.";
     fe_checked: "Gecontroleerd: er is niets opgeslagen. Alles in orde; sla op als concept of dien in.", "Checked: nothing was stored. Everything is in order; save as a draft or submit.";
+    fe_per_municipality: "cijfers per gemeente van deze indicator in de laatste versie gaan mee. Een cijfer voor de hele organisatie ernaast wordt geweigerd (mixed_breakdown): vul hier dan niets in, of lever via een upload.", "figures per municipality of this indicator in the latest revision are carried along. An organisation-wide figure beside them is refused (mixed_breakdown): leave this empty, or deliver by upload.";
     fe_other: "Elders in de inzending", "Elsewhere in the submission";
     fe_carried: "cijfers van andere doelen uit de laatste versie gaan mee", "figures of other goals from the latest revision are carried along";
 }
