@@ -12,6 +12,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::catalogue::{Indicator, IndicatorFilter, Unit};
 use crate::db::DbConn;
+use crate::disclosure::ConfStatus;
 use crate::error::{AppError, AppResult};
 use crate::period::Period;
 use crate::registry::OrgSizeClass;
@@ -44,7 +45,7 @@ impl PageQuery {
 }
 
 /// The breakdowns an indicator page shows (each a published table).
-const BREAKDOWNS: [GroupDim; 4] = [
+pub const BREAKDOWNS: [GroupDim; 4] = [
     GroupDim::TeamType,
     GroupDim::SizeClass,
     GroupDim::Province,
@@ -75,6 +76,12 @@ pub struct Row {
     /// Trend tables: the index (base year = 100) and the change since the base year.
     pub index: String,
     pub change: String,
+    /// The Associatie's tables ([`Table::audit`]): the reliability flags of the cell, in words.
+    pub flags: String,
+    /// What the public gets of the cell: its confidentiality status (`F`, `A`, `M`, `D`, `N`;
+    /// empty without figures) and in words.
+    pub public_status: &'static str,
+    pub public: String,
 }
 
 impl Row {
@@ -92,6 +99,9 @@ impl Row {
             quartiles: String::new(),
             index: String::new(),
             change: String::new(),
+            flags: String::new(),
+            public_status: "",
+            public: String::new(),
         }
     }
 
@@ -119,6 +129,15 @@ impl Row {
             (None, false) => ("–".to_owned(), String::new(), "missing"),
         };
         let extra = a.respondents.or(a.cases).map(|n| format::count(n, lang));
+        let t = lang.texts();
+        let public = match (a.public_conf_status, status) {
+            (_, "missing") => String::new(),
+            (ConfStatus::F, _) => t.public_same.to_owned(),
+            (s, _) => match a.public_suppression_reason {
+                Some(r) => format!("× {}: {}", s.as_str(), text::flag(r, lang)),
+                None => format!("× {}", s.as_str()),
+            },
+        };
         Row {
             key,
             label,
@@ -144,6 +163,18 @@ impl Row {
                 .unwrap_or_default(),
             index: String::new(),
             change: String::new(),
+            flags: a
+                .flags
+                .iter()
+                .map(|f| text::flag(*f, lang))
+                .collect::<Vec<_>>()
+                .join(", "),
+            public_status: if status == "missing" {
+                ""
+            } else {
+                a.public_conf_status.as_str()
+            },
+            public,
         }
     }
 }
@@ -173,7 +204,61 @@ pub struct Table {
     pub total: Option<Row>,
     pub downloads: Vec<Link>,
     pub permalink: String,
+    /// The Associatie's exact table: per row its flags and what the public sees instead (no
+    /// downloads: the API links are the public's).
+    pub audit: bool,
 }
+
+/// Whom a page's tables are for: the public site, or the Associatie's analysis in the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Public,
+    Associatie,
+}
+
+impl Audience {
+    /// The downloads of a table from the REST API (the public's only: the Associatie's exact
+    /// figures are for its API clients, not for a link).
+    fn downloads(self, api: &str) -> Vec<Link> {
+        match self {
+            Audience::Public => downloads(api),
+            Audience::Associatie => Vec::new(),
+        }
+    }
+
+    /// The permanent link of an indicator's table for this audience: the public page (a year,
+    /// one breakdown), or the Associatie's analysis of the year at the table (`#anchor`).
+    fn permalink(
+        self,
+        lang: Lang,
+        code: &str,
+        year: Option<&str>,
+        group_by: Option<&str>,
+        anchor: &str,
+    ) -> String {
+        let mut q: Vec<(&str, &str)> = Vec::new();
+        match self {
+            Audience::Public => {
+                q.extend(year.map(|y| ("period", y)));
+                q.extend(group_by.map(|g| ("groupBy", g)));
+                let href = lang.href(&format!("/indicatoren/{code}"), &q);
+                if group_by.is_some() {
+                    href
+                } else {
+                    format!("{href}#{anchor}")
+                }
+            }
+            Audience::Associatie => {
+                q.push(("indicator", code));
+                q.extend(year.map(|y| ("period", y)));
+                format!("{}#{anchor}", lang.href(ANALYSIS, &q))
+            }
+        }
+    }
+}
+
+/// The Associatie's analysis page in the portal.
+pub const ANALYSIS: &str = "/portaal/analyse";
 
 pub struct Link {
     pub label: String,
@@ -290,7 +375,7 @@ fn group_label(state: &AppState, dim: GroupDim, g: &Group, lang: Lang) -> String
     .unwrap_or_else(|| group_key(dim, g))
 }
 
-fn indicator_label(ind: &Indicator, lang: Lang) -> String {
+pub fn indicator_label(ind: &Indicator, lang: Lang) -> String {
     match lang {
         Lang::Nl => ind.label_nl.clone(),
         Lang::En => ind.label_en.clone(),
@@ -541,88 +626,103 @@ struct IndicatorPage {
     map: String,
 }
 
-pub async fn indicator(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    code: web::Path<String>,
-) -> WebResult {
-    let lang = Lang::of(&req);
-    let q = PageQuery::of(&req, lang)?;
-    let t = lang.texts();
-    let ind = state.catalogue.get(&code, None).in_lang(lang)?;
-    let dims: Vec<GroupDim> = match q.group_by.as_deref().filter(|g| !g.is_empty()) {
-        None => BREAKDOWNS.to_vec(),
-        Some(g) => {
-            let dims = GroupDim::parse_list(Some(g), "groupBy").in_lang(lang)?;
-            if dims.len() != 1 || !BREAKDOWNS.contains(&dims[0]) {
-                return Err(AppError::validation(
-                    "groupBy",
-                    "invalid_value",
-                    "one of teamType, sizeClass, province, providesHelp",
-                ))
-                .in_lang(lang);
-            }
-            dims
-        }
-    };
-    let s = state.clone();
-    let code_ = ind.code.clone();
-    let period = q.period.clone();
-    let (latest, year, trend, breakdowns) = state
-        .db
-        .run(move |conn| {
-            let ctx = context(&s);
-            let (latest, _) = latest_year(conn, &ctx)?;
-            let year = parse_year(period.as_deref(), latest)?;
-            let query = TrendQuery {
-                indicator: code_.clone(),
-                version: None,
-                from: latest - TREND_YEARS + 1,
-                to: latest,
-                base: None,
-                group_by: vec![],
-                filter: ViewFilter::default(),
-                balanced: false,
-                pooling: None,
-            };
-            let mut trend = trend_view(&mut crate::db::LazyConn::held(conn), &ctx, &query)?;
-            // Index to the first year with a published value.
-            let first = trend
-                .series
-                .first()
-                .and_then(|s| s.points.iter().find(|p| p.aggregate.value.is_some()))
-                .map(|p| p.year);
-            if let Some(base) = first.filter(|b| *b != query.from) {
-                trend = trend_view(
-                    &mut crate::db::LazyConn::held(conn),
-                    &ctx,
-                    &TrendQuery {
-                        base: Some(base),
-                        ..query
-                    },
-                )?;
-            }
-            let mut breakdowns = Vec::new();
-            for dim in dims {
-                let view = aggregate_view(
-                    &mut crate::db::LazyConn::held(conn),
-                    &ctx,
-                    &AggregateQuery {
-                        indicator: code_.clone(),
-                        version: None,
-                        units: vec![Period::year(year)],
-                        group_by: vec![dim],
-                        filter: ViewFilter::default(),
-                        pooling: None,
-                    },
-                )?;
-                breakdowns.push((dim, view));
-            }
-            Ok((latest, year, trend, breakdowns))
-        })
-        .await
-        .in_lang(lang)?;
+/// What an indicator page shows, from the views as `ctx`'s audience sees them: the trend over
+/// the last [`TREND_YEARS`] years (indexed to the first year with a value) and a breakdown of
+/// the chosen year per dimension.
+pub struct IndicatorFigures {
+    pub latest: i32,
+    pub year: i32,
+    pub trend: std::sync::Arc<crate::views::trend::TrendView>,
+    pub breakdowns: Vec<(
+        GroupDim,
+        std::sync::Arc<crate::views::aggregate::AggregateView>,
+    )>,
+}
 
+/// Gather an indicator page's figures (`period`: a year, default the latest with figures).
+pub fn indicator_figures(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    code: &str,
+    period: Option<&str>,
+    dims: &[GroupDim],
+) -> AppResult<IndicatorFigures> {
+    let (latest, _) = latest_year(conn, ctx)?;
+    let year = parse_year(period, latest)?;
+    let query = TrendQuery {
+        indicator: code.to_owned(),
+        version: None,
+        from: latest - TREND_YEARS + 1,
+        to: latest,
+        base: None,
+        group_by: vec![],
+        filter: ViewFilter::default(),
+        balanced: false,
+        pooling: None,
+    };
+    let mut trend = trend_view(&mut crate::db::LazyConn::held(conn), ctx, &query)?;
+    // Index to the first year with a published value.
+    let first = trend
+        .series
+        .first()
+        .and_then(|s| s.points.iter().find(|p| p.aggregate.value.is_some()))
+        .map(|p| p.year);
+    if let Some(base) = first.filter(|b| *b != query.from) {
+        trend = trend_view(
+            &mut crate::db::LazyConn::held(conn),
+            ctx,
+            &TrendQuery {
+                base: Some(base),
+                ..query
+            },
+        )?;
+    }
+    let mut breakdowns = Vec::new();
+    for dim in dims {
+        let view = aggregate_view(
+            &mut crate::db::LazyConn::held(conn),
+            ctx,
+            &AggregateQuery {
+                indicator: code.to_owned(),
+                version: None,
+                units: vec![Period::year(year)],
+                group_by: vec![*dim],
+                filter: ViewFilter::default(),
+                pooling: None,
+            },
+        )?;
+        breakdowns.push((*dim, view));
+    }
+    Ok(IndicatorFigures {
+        latest,
+        year,
+        trend,
+        breakdowns,
+    })
+}
+
+/// The years to choose from, newest first.
+pub fn year_options(latest: i32, year: i32) -> Vec<YearOption> {
+    (latest - TREND_YEARS + 1..=latest)
+        .rev()
+        .map(|y| YearOption {
+            year: y,
+            selected: y == year,
+        })
+        .collect()
+}
+
+/// An indicator page's tables: the trend and one per breakdown, for `audience`.
+pub fn indicator_tables(
+    state: &AppState,
+    ind: &Indicator,
+    figures: &IndicatorFigures,
+    lang: Lang,
+    audience: Audience,
+) -> (Table, Vec<Table>) {
+    let t = lang.texts();
+    let audit = audience == Audience::Associatie;
+    let (latest, year, trend) = (figures.latest, figures.year, &figures.trend);
     let from = latest - TREND_YEARS + 1;
     let trend_api = format!(
         "/api/v1/views/trend?indicator={}&from={from}&to={latest}&base={}",
@@ -662,17 +762,18 @@ pub async fn indicator(
     while trend_rows.first().is_some_and(|r| r.status == "missing") {
         trend_rows.remove(0);
     }
-    let label = indicator_label(&ind, lang);
+    let label = indicator_label(ind, lang);
+    let year_s = year.to_string();
     let trend_table = Table {
         id: "trend".to_owned(),
         caption: format!("{}: {}", t.trend_title, label),
         chart: "line",
         dim: "year",
-        downloads: downloads(&trend_api),
+        downloads: audience.downloads(&trend_api),
         api: trend_api,
         unit: text::unit(ind.unit, lang),
         head: t.year,
-        extra_head: extra_head(&ind, lang),
+        extra_head: extra_head(ind, lang),
         has_quartiles: trend
             .series
             .first()
@@ -681,10 +782,11 @@ pub async fn indicator(
         change_head: format!("{} {} {}", t.change, t.since, trend.base),
         rows: trend_rows,
         total: None,
-        permalink: lang.href(&format!("/indicatoren/{}", ind.code), &[]) + "#trend",
+        permalink: audience.permalink(lang, &ind.code, None, None, "trend"),
+        audit,
     };
-    let year_s = year.to_string();
-    let tables = breakdowns
+    let tables = figures
+        .breakdowns
         .iter()
         .map(|(dim, view)| {
             let api = format!(
@@ -698,7 +800,7 @@ pub async fn indicator(
                 .map(|r| {
                     Row::of(
                         group_key(*dim, &r.group),
-                        group_label(&state, *dim, &r.group, lang),
+                        group_label(state, *dim, &r.group, lang),
                         &r.aggregate,
                         ind.unit,
                         lang,
@@ -718,7 +820,7 @@ pub async fn indicator(
                 caption: format!("{label} {} {}, {year}", t.by, text::dim(*dim, lang)),
                 chart: "bar",
                 dim: dim.as_str(),
-                downloads: downloads(&api),
+                downloads: audience.downloads(&api),
                 api,
                 unit: text::unit(ind.unit, lang),
                 head: match dim {
@@ -727,19 +829,29 @@ pub async fn indicator(
                     GroupDim::Province => t.province,
                     _ => t.value,
                 },
-                extra_head: extra_head(&ind, lang),
+                extra_head: extra_head(ind, lang),
                 has_quartiles: view.rows.iter().any(|r| r.aggregate.distribution.is_some()),
                 index_head: String::new(),
                 change_head: String::new(),
                 rows,
                 total: Some(total),
-                permalink: lang.href(
-                    &format!("/indicatoren/{}", ind.code),
-                    &[("period", &year_s), ("groupBy", dim.as_str())],
+                permalink: audience.permalink(
+                    lang,
+                    &ind.code,
+                    Some(&year_s),
+                    Some(dim.as_str()),
+                    dim.as_str(),
                 ),
+                audit,
             }
         })
         .collect();
+    (trend_table, tables)
+}
+
+/// An indicator's definition, as a list of terms.
+pub fn indicator_facts(state: &AppState, ind: &Indicator, lang: Lang) -> Vec<Fact> {
+    let t = lang.texts();
     let goal = state
         .catalogue
         .goal(&ind.goal)
@@ -809,30 +921,149 @@ pub async fn indicator(
                 .join(", "),
         },
     ]);
+    facts
+}
+
+pub async fn indicator(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> WebResult {
+    let lang = Lang::of(&req);
+    let q = PageQuery::of(&req, lang)?;
+    let ind = state.catalogue.get(&code, None).in_lang(lang)?;
+    let dims: Vec<GroupDim> = match q.group_by.as_deref().filter(|g| !g.is_empty()) {
+        None => BREAKDOWNS.to_vec(),
+        Some(g) => {
+            let dims = GroupDim::parse_list(Some(g), "groupBy").in_lang(lang)?;
+            if dims.len() != 1 || !BREAKDOWNS.contains(&dims[0]) {
+                return Err(AppError::validation(
+                    "groupBy",
+                    "invalid_value",
+                    "one of teamType, sizeClass, province, providesHelp",
+                ))
+                .in_lang(lang);
+            }
+            dims
+        }
+    };
+    let s = state.clone();
+    let code_ = ind.code.clone();
+    let period = q.period.clone();
+    let figures = state
+        .db
+        .run(move |conn| indicator_figures(conn, &context(&s), &code_, period.as_deref(), &dims))
+        .await
+        .in_lang(lang)?;
+    let (trend, breakdowns) = indicator_tables(&state, &ind, &figures, lang, Audience::Public);
+    let label = indicator_label(&ind, lang);
+    let year_s = figures.year.to_string();
     page(
         &IndicatorPage {
             chrome: Chrome::new(&req, lang, label.clone(), "indicators"),
             action: format!("/indicatoren/{}", ind.code),
             map: lang.href("/kaart", &[("indicator", &ind.code), ("period", &year_s)]),
             label,
-            facts,
-            year,
-            years: (from..=latest)
-                .rev()
-                .map(|y| YearOption {
-                    year: y,
-                    selected: y == year,
-                })
-                .collect(),
+            facts: indicator_facts(&state, &ind, lang),
+            year: figures.year,
+            years: year_options(figures.latest, figures.year),
             en: lang == Lang::En,
-            trend: trend_table,
-            breakdowns: tables,
+            trend,
+            breakdowns,
         },
         lang,
     )
 }
 
 // -------------------------------------------------------------------------------------- map
+
+/// The municipality view of an indicator for a year, as `ctx`'s audience sees it.
+pub fn municipality_figures(
+    conn: &mut DbConn,
+    ctx: &ViewContext<'_>,
+    code: &str,
+    year: i32,
+) -> AppResult<std::sync::Arc<crate::views::municipalities::MunicipalityView>> {
+    municipality_view(
+        &mut crate::db::LazyConn::held(conn),
+        ctx,
+        &MunicipalityQuery {
+            indicator: code.to_owned(),
+            version: None,
+            units: vec![Period::year(year)],
+        },
+    )
+}
+
+/// Every current indicator to choose from, `selected` chosen.
+pub fn indicator_options(
+    state: &AppState,
+    selected: &str,
+    lang: Lang,
+) -> AppResult<Vec<IndicatorOption>> {
+    Ok(state
+        .catalogue
+        .list(&IndicatorFilter::default())?
+        .iter()
+        .map(|i| IndicatorOption {
+            code: i.code.clone(),
+            label: indicator_label(i, lang),
+            selected: i.code == selected,
+        })
+        .collect())
+}
+
+/// The table of the map: every municipality (those the view has no cell for have no figures).
+pub fn municipality_table(
+    state: &AppState,
+    ind: &Indicator,
+    view: &crate::views::municipalities::MunicipalityView,
+    year: i32,
+    lang: Lang,
+    audience: Audience,
+) -> Table {
+    let t = lang.texts();
+    let label = indicator_label(ind, lang);
+    let code = &ind.code;
+    let api = format!("/api/v1/views/municipalities?indicator={code}&period={year}");
+    let rows = state
+        .reference
+        .municipalities
+        .iter()
+        .map(|m| {
+            let mut row = match view.rows.iter().find(|r| r.code == m.code) {
+                Some(r) => Row::of(m.code.clone(), m.name.clone(), &r.aggregate, ind.unit, lang),
+                None => Row::missing(m.code.clone(), m.name.clone()),
+            };
+            row.href = lang.href(&format!("/gemeenten/{}", m.code), &[]);
+            row
+        })
+        .collect();
+    let year_s = year.to_string();
+    Table {
+        id: "gemeenten".to_owned(),
+        caption: format!("{label}, {year}: {}", t.map_table.to_lowercase()),
+        chart: "",
+        dim: "code",
+        downloads: audience.downloads(&api),
+        api,
+        unit: text::unit(ind.unit, lang),
+        head: t.municipality,
+        extra_head: extra_head(ind, lang),
+        has_quartiles: false,
+        index_head: String::new(),
+        change_head: String::new(),
+        rows,
+        total: None,
+        permalink: match audience {
+            Audience::Public => lang.href("/kaart", &[("indicator", code), ("period", &year_s)]),
+            Audience::Associatie => {
+                audience.permalink(lang, code, Some(&year_s), None, "gemeenten")
+            }
+        },
+        audit: audience == Audience::Associatie,
+    }
+}
 
 pub struct IndicatorOption {
     pub code: String,
@@ -844,6 +1075,7 @@ pub struct IndicatorOption {
 #[template(path = "web/map.html")]
 struct MapPage {
     chrome: Chrome,
+    action: &'static str,
     indicators: Vec<IndicatorOption>,
     years: Vec<YearOption>,
     en: bool,
@@ -901,76 +1133,21 @@ pub async fn map(state: web::Data<AppState>, req: HttpRequest) -> WebResult {
                 Some(c) => c,
                 None => default_indicator(conn, &ctx, &s, year)?,
             };
-            let view = municipality_view(
-                &mut crate::db::LazyConn::held(conn),
-                &ctx,
-                &MunicipalityQuery {
-                    indicator: code.clone(),
-                    version: None,
-                    units: vec![Period::year(year)],
-                },
-            )?;
+            let view = municipality_figures(conn, &ctx, &code, year)?;
             Ok((latest, year, code, view))
         })
         .await
         .in_lang(lang)?;
     let ind = state.catalogue.get(&code, None).in_lang(lang)?;
     let label = indicator_label(&ind, lang);
-    let api = format!("/api/v1/views/municipalities?indicator={code}&period={year}");
-    // Every municipality: those the view has no cell for have no figures.
-    let rows = state
-        .reference
-        .municipalities
-        .iter()
-        .map(|m| {
-            let mut row = match view.rows.iter().find(|r| r.code == m.code) {
-                Some(r) => Row::of(m.code.clone(), m.name.clone(), &r.aggregate, ind.unit, lang),
-                None => Row::missing(m.code.clone(), m.name.clone()),
-            };
-            row.href = lang.href(&format!("/gemeenten/{}", m.code), &[]);
-            row
-        })
-        .collect();
     let year_s = year.to_string();
-    let table = Table {
-        id: "gemeenten".to_owned(),
-        caption: format!("{label}, {year}: {}", t.map_table.to_lowercase()),
-        chart: "",
-        dim: "code",
-        downloads: downloads(&api),
-        api,
-        unit: text::unit(ind.unit, lang),
-        head: t.municipality,
-        extra_head: extra_head(&ind, lang),
-        has_quartiles: false,
-        index_head: String::new(),
-        change_head: String::new(),
-        rows,
-        total: None,
-        permalink: lang.href("/kaart", &[("indicator", &code), ("period", &year_s)]),
-    };
-    let indicators = state
-        .catalogue
-        .list(&IndicatorFilter::default())
-        .in_lang(lang)?
-        .iter()
-        .map(|i| IndicatorOption {
-            code: i.code.clone(),
-            label: indicator_label(i, lang),
-            selected: i.code == code,
-        })
-        .collect();
+    let table = municipality_table(&state, &ind, &view, year, lang, Audience::Public);
     page(
         &MapPage {
             chrome: Chrome::new(&req, lang, t.map_title.to_owned(), "map"),
-            indicators,
-            years: (latest - TREND_YEARS + 1..=latest)
-                .rev()
-                .map(|y| YearOption {
-                    year: y,
-                    selected: y == year,
-                })
-                .collect(),
+            action: "/kaart",
+            indicators: indicator_options(&state, &code, lang).in_lang(lang)?,
+            years: year_options(latest, year),
             en: lang == Lang::En,
             indicator_href: lang.href(&format!("/indicatoren/{code}"), &[("period", &year_s)]),
             label,

@@ -3,7 +3,7 @@
 use super::Lang;
 use crate::catalogue::{Direction, Kind, Unit};
 use crate::registry::{OrgSizeClass, SizeClass, TeamType};
-use crate::views::{GroupDim, HelpGroup};
+use crate::views::{Flag, GroupDim, HelpGroup};
 
 /// Every fixed text of the pages, per language.
 pub struct Texts {
@@ -86,6 +86,10 @@ pub struct Texts {
     pub not_found: &'static str,
     pub period: &'static str,
     pub municipalities_link: &'static str,
+    /// The Associatie's tables: the flags column, what the public sees, and "the same".
+    pub flags_head: &'static str,
+    pub public_head: &'static str,
+    pub public_same: &'static str,
 }
 
 pub static NL: Texts = Texts {
@@ -168,6 +172,9 @@ pub static NL: Texts = Texts {
     not_found: "Deze pagina bestaat niet.",
     period: "Periode",
     municipalities_link: "Gemeenten",
+    flags_head: "Signalen",
+    public_head: "Publiek ziet",
+    public_same: "dezelfde waarde",
 };
 
 pub static EN: Texts = Texts {
@@ -250,6 +257,9 @@ pub static EN: Texts = Texts {
     not_found: "This page does not exist.",
     period: "Period",
     municipalities_link: "Municipalities",
+    flags_head: "Flags",
+    public_head: "The public sees",
+    public_same: "the same value",
 };
 
 pub fn team_type(t: TeamType, lang: Lang) -> &'static str {
@@ -357,5 +367,21 @@ pub fn kind(k: Kind, lang: Lang) -> &'static str {
         (Kind::Survey, Lang::En) => "survey percentage",
         (Kind::MeanDuration, Lang::Nl) => "gemiddelde met aantal gevallen",
         (Kind::MeanDuration, Lang::En) => "mean with its cases",
+    }
+}
+
+/// Why a value is flagged or withheld, in words.
+pub fn flag(f: Flag, lang: Lang) -> &'static str {
+    match (f, lang) {
+        (Flag::FewOrganisations, Lang::Nl) => "weinig organisaties",
+        (Flag::FewOrganisations, Lang::En) => "few organisations",
+        (Flag::SmallSample, Lang::Nl) => "kleine steekproef",
+        (Flag::SmallSample, Lang::En) => "small sample",
+        (Flag::Dominance, Lang::Nl) => "één organisatie overheerst",
+        (Flag::Dominance, Lang::En) => "one organisation dominates",
+        (Flag::Secondary, Lang::Nl) => "secundair onderdrukt",
+        (Flag::Secondary, Lang::En) => "secondary suppression",
+        (Flag::NotPublished, Lang::Nl) => "niet gepubliceerd",
+        (Flag::NotPublished, Lang::En) => "not published",
     }
 }

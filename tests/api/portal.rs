@@ -1260,3 +1260,290 @@ async fn the_public_site_links_to_signing_in() {
     let home = anon.page_any("/?lang=en").await;
     assert!(home.contains("<a class=\"signin\" href=\"/account/inloggen?lang=en\">Sign in</a>"));
 }
+
+/// The `<tfoot>` row (the national total) of a table of a page, by the table's id.
+fn total_row<'h>(html: &'h str, table: &str) -> &'h str {
+    let start = html
+        .find(&format!("<table id=\"{table}\""))
+        .unwrap_or_else(|| panic!("no table {table}"));
+    let rest = &html[start..];
+    let at = rest.find("<tr data-total=\"\"").expect("a total row");
+    let row = &rest[at..];
+    &row[..row.find("</tr>").unwrap()]
+}
+
+#[actix_web::test]
+async fn the_analysis_shows_the_associatie_what_the_public_site_withholds() {
+    let app = TestApp::spawn().await;
+    // Two small teams: too few organisations for the public to get the national value.
+    let mut orgs = Vec::new();
+    for (i, m) in ["GM0088", "GM0093"].iter().enumerate() {
+        let (id, token) = team_org(&app, &format!("Klein {i}"), m).await;
+        submit_share(&app, id, &token, 80 + i as i64).await;
+        orgs.push(id);
+    }
+    let public = Browser::new(&app)
+        .page_any("/indicatoren/aandeel_zelfmelders?period=2022")
+        .await;
+    let withheld = total_row(&public, "teamType");
+    assert_eq!(attr(withheld, "data-status"), "suppressed", "{withheld}");
+    assert_eq!(attr(withheld, "data-value"), "");
+    assert!(!public.contains("80,5"), "the public page leaks the value");
+
+    let mut assoc = associatie_member(&app, "analist@associatie.nl").await;
+    let path = "/portaal/analyse?indicator=aandeel_zelfmelders&period=2022";
+    let html = assoc.page(path).await;
+    assert!(html.contains("aria-current=\"page\">Analyse<"), "{html}");
+    // The same tables and charts as the public page, drawn by the vendored scripts.
+    for table in [
+        "trend",
+        "teamType",
+        "sizeClass",
+        "province",
+        "providesHelp",
+        "gemeenten",
+    ] {
+        assert!(html.contains(&format!("<table id=\"{table}\"")), "{table}");
+    }
+    assert!(html.contains("<script src=\"/assets/web/charts.js\" defer></script>"));
+    assert!(html.contains("<script src=\"/assets/web/map.js\" defer></script>"));
+    assert!(!html.contains("<script>"));
+    // The exact national value, its flag, and what the public sees instead.
+    let total = total_row(&html, "teamType");
+    assert_eq!(attr(total, "data-status"), "shown", "{total}");
+    assert_eq!(attr(total, "data-value"), "80.5", "{total}");
+    assert!(total.contains("weinig organisaties"), "{total}");
+    assert_eq!(attr(total, "data-public"), "A", "{total}");
+    assert!(total.contains("× A: weinig organisaties"), "{total}");
+    // The same cell as the API gives the Associatie.
+    let token = app.client_token("associatie", None).await;
+    let api = app
+        .get(
+            "/api/v1/views/aggregate?indicator=aandeel_zelfmelders&period=2022",
+            Some(&token),
+        )
+        .await
+        .json();
+    assert_eq!(api["total"]["value"], 80.5, "{api}");
+    assert_eq!(api["total"]["publicConfStatus"], "A", "{api}");
+    // A municipality on the map: exact as well.
+    let gm = tr(&html, "<table id=\"gemeenten\"", "GM0088");
+    assert_eq!(attr(gm, "data-value"), "80", "{gm}");
+    // English on request.
+    let en = assoc.page(&format!("{path}&lang=en")).await;
+    assert!(en.contains("The public sees"), "{en}");
+    assert!(en.contains("few organisations"));
+    // A year out of range: refused.
+    let res = assoc
+        .get("/portaal/analyse?indicator=aandeel_zelfmelders&period=1990")
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+
+    // Only the Associatie: a team (even one behind the cell) and an admin get 403.
+    let mut team = team_member(&app, "data@klein0.nl", orgs[0]).await;
+    let res = team.get(path).await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert!(!res.text().contains("80,5"));
+    let (mut admin, _, _) = second_factor_member(
+        &app,
+        "beheer@associatie.nl",
+        Role::Admin,
+        "/portaal/beheer/organisaties",
+    )
+    .await;
+    assert_eq!(admin.get(path).await.status, 403);
+    assert_eq!(
+        location(&Browser::new(&app).get(path).await),
+        "/account/inloggen"
+    );
+}
+
+/// The API lists no submission of the organisation.
+async fn no_submissions(app: &TestApp, org: i64, token: &str) {
+    let list = app
+        .get(
+            &format!("/api/v1/organisations/{org}/submissions"),
+            Some(token),
+        )
+        .await
+        .json();
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+}
+
+#[actix_web::test]
+async fn figures_entered_by_form_are_checked_at_their_fields_then_submitted() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let goal = app
+        .state
+        .catalogue
+        .get("aandeel_zelfmelders", None)
+        .unwrap()
+        .goal
+        .clone();
+    let mut team = team_member(&app, "data@buurtteam-a.nl", f.org_a).await;
+    let overview = team
+        .page(&format!("/portaal/organisaties/{}", f.org_a))
+        .await;
+    assert!(overview.contains("id=\"invoeren\""), "{overview}");
+    let path = format!("/portaal/organisaties/{}/invoeren", f.org_a);
+    let html = team.page(&format!("{path}?doel={goal}&periode=2022")).await;
+    // The ratio's inputs, with its definition at hand; no value input for a ratio.
+    assert!(
+        html.contains("name=\"aandeel_zelfmelders.numerator\""),
+        "{html}"
+    );
+    assert!(html.contains("name=\"aandeel_zelfmelders.denominator\""));
+    assert!(html.contains("name=\"aandeel_zelfmelders.note\""));
+    assert!(!html.contains("name=\"aandeel_zelfmelders.value\""));
+    assert!(html.contains("id=\"d-aandeel_zelfmelders\""));
+    assert!(!html.contains("<script"), "no script on the form");
+    let csrf = hidden(&html, "csrf");
+
+    // A wrong figure: the dry run names its field, stores nothing.
+    let res = team
+        .post_form(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("goal", &goal),
+                ("period", "2022"),
+                ("publication", "associatie"),
+                ("aandeel_zelfmelders.numerator", "480"),
+                ("aandeel_zelfmelders.denominator", "400"),
+                ("aandeel_zelfmelders.note", "<b>vet</b>"),
+                ("action", "check"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let html = res.text();
+    assert!(
+        html.contains(
+            "data-field=\"aandeel_zelfmelders.numerator\" data-code=\"numerator_exceeds_denominator\""
+        ),
+        "{html}"
+    );
+    assert!(html.contains("href=\"#f-aandeel_zelfmelders-numerator\""));
+    let input = &html[html.find("id=\"f-aandeel_zelfmelders-numerator\"").unwrap()..];
+    let input = &input[..input.find('>').unwrap()];
+    assert!(input.contains("aria-invalid=\"true\""), "{input}");
+    assert!(
+        input.contains("value=\"480\""),
+        "what was typed stays: {input}"
+    );
+    assert!(
+        html.contains("&#60;b&#62;vet&#60;/b&#62;"),
+        "the note escaped"
+    );
+    assert!(!html.contains("name=\"action\" value=\"submit\""));
+    no_submissions(&app, f.org_a, &f.team_a).await;
+    // Without the token: refused.
+    let res = team
+        .post_form(
+            &path,
+            &[
+                ("goal", goal.as_str()),
+                ("period", "2022"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    no_submissions(&app, f.org_a, &f.team_a).await;
+
+    // Corrected: the dry run passes (still nothing stored) and offers saving.
+    let fields = |action: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("goal", goal.clone()),
+            ("period", "2022".to_owned()),
+            ("publication", "associatie".to_owned()),
+            ("aandeel_zelfmelders.numerator", "48".to_owned()),
+            ("aandeel_zelfmelders.denominator", "400".to_owned()),
+            ("aandeel_zelfmelders.note", "telling per 31-12".to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+    let check = fields("check");
+    let check: Vec<(&str, &str)> = check.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = team.post_form(&path, &check).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(text_of(&res.text(), "aantal"), "1");
+    assert!(res.text().contains("name=\"action\" value=\"submit\""));
+    no_submissions(&app, f.org_a, &f.team_a).await;
+
+    // Submitted through the form: the API shows the figure, and once accepted it counts.
+    let submit = fields("submit");
+    let submit: Vec<(&str, &str)> = submit.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = team.post_form(&path, &submit).await;
+    let to = location(&res);
+    let id: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
+    let detail = app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&f.team_a))
+        .await
+        .json();
+    assert_eq!(detail["submission"]["status"], "submitted", "{detail}");
+    assert_eq!(detail["figures"][0]["indicator"], "aandeel_zelfmelders");
+    assert_eq!(detail["figures"][0]["numerator"], 48);
+    assert_eq!(detail["figures"][0]["note"], "telling per 31-12");
+    let res = app
+        .post_json(
+            &format!("/api/v1/submissions/{id}/accept"),
+            Some(&f.associatie),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert!(res.status < 300, "{}", res.text());
+    let view = app
+        .get(
+            "/api/v1/views/aggregate?indicator=aandeel_zelfmelders&period=2022",
+            Some(&f.associatie),
+        )
+        .await
+        .json();
+    assert_eq!(view["total"]["value"], 12.0, "{view}");
+    assert_eq!(view["total"]["organisations"], 1, "{view}");
+    // The form shows the stored figure again.
+    let html = team.page(&format!("{path}?doel={goal}&periode=2022")).await;
+    assert!(html.contains("value=\"48\""), "{html}");
+
+    // Figures per municipality in the latest revision: carried along and said so; an
+    // organisation-wide figure beside them is refused by the domain.
+    let res = app
+        .post_json(
+            &format!("/api/v1/organisations/{}/submissions", f.org_a),
+            Some(&f.team_a),
+            &serde_json::json!({"period": "2023", "figures": [
+                {"indicator": "aandeel_zelfmelders", "municipality": "GM0344", "numerator": 5, "denominator": 50}
+            ]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let html = team.page(&format!("{path}?doel={goal}&periode=2023")).await;
+    assert!(html.contains("data-per-municipality=\"1\""), "{html}");
+    let res = team
+        .post_form(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("goal", goal.as_str()),
+                ("period", "2023"),
+                ("aandeel_zelfmelders.numerator", "6"),
+                ("aandeel_zelfmelders.denominator", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(
+        res.text().contains("data-code=\"mixed_breakdown\""),
+        "{}",
+        res.text()
+    );
+
+    // Another organisation's form: 403, as writing its figures is over the API.
+    let res = team
+        .get(&format!("/portaal/organisaties/{}/invoeren", f.org_b))
+        .await;
+    assert_eq!(res.status, 403);
+}

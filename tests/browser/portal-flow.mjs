@@ -4,7 +4,8 @@
 // submit → an Associatie member (second factor set up, its code computed here, RFC 6238)
 // returns it with a reason → the team sees the reason, corrects, resubmits → the Associatie
 // accepts → the public indicator page shows the new national value; then the team's benchmark,
-// the completeness matrix, the registry and access pages and an admin creating a team client.
+// its entry form (a dry run with an error at its field), the Associatie's analysis, the
+// completeness matrix, the registry and access pages and an admin creating a team client.
 // axe-core (WCAG 2.1 A/AA)
 // on every page, keyboard-only sign-in, no request leaving the origin; screenshots in OUT_DIR.
 //   BASE_URL=http://127.0.0.1:8080 BIN=target/debug/basisset DATABASE_URL=... node portal-flow.mjs
@@ -199,6 +200,26 @@ try {
   const ownValue = await team.page.locator('figure[data-chart="bar"] tr[data-key="eigen"]').first().getAttribute('data-value');
   check(ownValue !== null && ownValue !== '', 'benchmark: the own value');
   await audit(team, 'team-benchmark');
+  // The team's form per goal: the dry run of a wrong ratio shows the error at its field and
+  // stores nothing.
+  const ratio = await api('/api/v1/indicators/aandeel_zelfmelders');
+  await team.page.goto(`${base}/portaal/organisaties/${org.id}/invoeren?doel=${ratio.goal}&periode=${year}`);
+  await audit(team, 'team-invoeren');
+  await team.page.fill('#f-aandeel_zelfmelders-numerator', '500');
+  await team.page.fill('#f-aandeel_zelfmelders-denominator', '400');
+  await Promise.all([team.page.waitForLoadState('load'), team.page.click('form.entry button[value=check]')]);
+  check(await team.page.isVisible('#fouten li[data-field="aandeel_zelfmelders.numerator"]'), 'entry: the error at its field');
+  check((await team.page.getAttribute('#f-aandeel_zelfmelders-numerator', 'aria-invalid')) === 'true', 'entry: the field marked invalid');
+  await audit(team, 'team-invoeren-fout');
+  // The Associatie's analysis: exact figures, every chart and the map drawn from its tables.
+  await assoc.page.goto(`${base}/portaal/analyse?indicator=formatie_fte&period=${year}`);
+  await assoc.page.waitForLoadState('networkidle');
+  const figures = await assoc.page.locator('figure[data-chart]').count();
+  const drawn = await assoc.page.locator('figure[data-chart] .chart svg').count();
+  check(figures > 0 && drawn === figures, `analysis: ${figures} tables, ${drawn} charts`);
+  check(await assoc.page.locator('#map svg').count() > 0, 'analysis: the map');
+  check(await assoc.page.locator('td.public[data-public]').count() > 0, 'analysis: what the public sees');
+  await audit(assoc, 'associatie-analyse');
   await assoc.page.goto(`${base}/portaal/volledigheid?periode=${year}`);
   const matrixRows = await assoc.page.locator('#matrix tbody tr').count();
   check(matrixRows >= orgs.length, `completeness: ${matrixRows} rows for ${orgs.length} organisations`);

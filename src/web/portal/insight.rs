@@ -157,6 +157,9 @@ pub async fn benchmark(
                     quartiles: String::new(),
                     index: String::new(),
                     change: String::new(),
+                    flags: String::new(),
+                    public_status: "",
+                    public: String::new(),
                 };
                 let peers = Row::of("peers".into(), p.bm_peers.into(), &v.peers, ind.unit, lang);
                 let national = Row::of(

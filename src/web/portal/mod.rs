@@ -10,6 +10,8 @@
 
 mod account;
 mod admin;
+mod analysis;
+mod entry;
 mod insight;
 mod multipart;
 mod review;
@@ -47,6 +49,7 @@ pub struct PortalChrome {
     /// A team member: its benchmark is in the menu (empty otherwise).
     pub benchmark: String,
     pub completeness: String,
+    pub analysis: String,
     pub admin: String,
     pub users: String,
     pub overview: String,
@@ -54,7 +57,7 @@ pub struct PortalChrome {
     pub account: String,
     pub sign_out: String,
     /// Which menu item is the current page: `overview`, `review`, `benchmark`,
-    /// `completeness`, `admin`, `account` or empty.
+    /// `completeness`, `analysis`, `admin`, `account` or empty.
     pub current: &'static str,
 }
 
@@ -82,6 +85,7 @@ impl PortalChrome {
                 .map(|org| lang.href(&format!("/portaal/organisaties/{org}/benchmark"), &[]))
                 .unwrap_or_default(),
             completeness: lang.href("/portaal/volledigheid", &[]),
+            analysis: lang.href(crate::web::pages::ANALYSIS, &[]),
             admin: lang.href("/portaal/beheer/organisaties", &[]),
             users: lang.href("/portaal/beheer/gebruikers", &[]),
             overview: lang.href("/portaal", &[]),
@@ -338,6 +342,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             resource("/portaal/volledigheid", "GET, HEAD").route(get().to(insight::completeness)),
+        )
+        .service(resource("/portaal/analyse", "GET, HEAD").route(get().to(analysis::analysis)))
+        .service(
+            resource("/portaal/organisaties/{id}/invoeren", "GET, HEAD, POST")
+                .route(get().to(entry::entry))
+                .route(post().to(entry::entry_post)),
         )
         .service(
             resource("/portaal/beheer/organisaties", "GET, HEAD")

@@ -79,6 +79,8 @@ struct OrganisationPage {
     rows: Vec<PeriodRow>,
     can_write: bool,
     upload: String,
+    /// The form per transformation goal.
+    entry: String,
     default_period: String,
 }
 
@@ -172,6 +174,7 @@ pub async fn organisation(
             rows,
             can_write: caller.require_write_org(id).is_ok(),
             upload: lang.href(&format!("/portaal/organisaties/{id}/upload"), &[]),
+            entry: lang.href(&format!("/portaal/organisaties/{id}/invoeren"), &[]),
             default_period: last.to_string(),
         },
         lang,

@@ -203,6 +203,27 @@ texts! {
     adm_record: "gegevens", "record";
     adm_reset: "Nieuwe link", "New link";
     adm_actions: "Acties", "Actions";
+    nav_analysis: "Analyse", "Analysis";
+    an_title: "Analyse", "Analysis";
+    an_intro: "De grafieken, tabellen en kaart van de openbare indicatorpagina, maar met de exacte cijfers zoals de Associatie ze ziet. Per cel: de signalen (weinig organisaties, kleine steekproef) en wat het publiek in plaats daarvan ziet.", "The charts, tables and map of the public indicator page, but with the exact figures as the Associatie sees them. Per cell: the flags (few organisations, small sample) and what the public sees instead.";
+    an_indicator: "Indicator", "Indicator";
+    an_public_page: "Deze indicator op de openbare site", "This indicator on the public site";
+    an_legend: "Publiek ziet: × met de code (A, M, D, N) en de reden betekent dat het publiek op die plek geen waarde ziet; ‘dezelfde waarde’ dat het deze waarde ook ziet.", "The public sees: × with the code (A, M, D, N) and the reason means the public gets no value there; ‘the same value’ that it sees this value too.";
+    an_breakdowns: "Uitsplitsingen", "Breakdowns";
+    an_map: "Kaart", "Map";
+    fe_title: "Cijfers invoeren", "Enter figures";
+    fe_link: "Cijfers invoeren met een formulier", "Enter figures with a form";
+    fe_intro: "Per transformatiedoel een formulier met elke indicator die voor dit team geldt. Laat een indicator leeg als je hem niet aanlevert. Controleren toont elke fout bij zijn veld en elke waarschuwing, zonder iets op te slaan; daarna opslaan als concept of indienen. Cijfers van de andere doelen in de laatste versie van de periode blijven zoals ze zijn.", "Per transformation goal a form with every indicator that applies to this team. Leave an indicator empty if you do not report it. Check shows every error at its field and every warning, without storing anything; then save as a draft or submit. Figures of the other goals in the period's latest revision stay as they are.";
+    fe_goals: "Transformatiedoelen", "Transformation goals";
+    fe_respondents: "Respondenten", "Respondents";
+    fe_cases: "Aantal gevallen", "Cases";
+    fe_errors_intro: "Er is niets opgeslagen. Elke fout staat ook bij zijn veld.", "Nothing was stored. Each error is also shown at its field.";
+    fe_period_hint: "Kies het doel en de periode; het formulier toont de cijfers van de laatste versie van die periode.", "Choose the goal and the period; the form shows the figures of that period's latest revision.";
+    fe_empty_goal: "Voor dit soort team geldt geen indicator van dit doel in deze periode.", "No indicator of this goal applies to this team type in this period.";
+    fe_checked: "Gecontroleerd: er is niets opgeslagen. Alles in orde; sla op als concept of dien in.", "Checked: nothing was stored. Everything is in order; save as a draft or submit.";
+    fe_per_municipality: "cijfers per gemeente van deze indicator in de laatste versie gaan mee. Een cijfer voor de hele organisatie ernaast wordt geweigerd (mixed_breakdown): vul hier dan niets in, of lever via een upload.", "figures per municipality of this indicator in the latest revision are carried along. An organisation-wide figure beside them is refused (mixed_breakdown): leave this empty, or deliver by upload.";
+    fe_other: "Elders in de inzending", "Elsewhere in the submission";
+    fe_carried: "cijfers van andere doelen uit de laatste versie gaan mee", "figures of other goals from the latest revision are carried along";
 }
 
 impl PortalTexts {
