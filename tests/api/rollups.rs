@@ -326,12 +326,10 @@ async fn on_postgresql_cached_views_need_no_database_and_every_instance_hears_of
     let path = "/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2023";
     let before = b.get(path, None).await;
     assert_eq!(before.status, 200, "{}", before.text());
-    let reloads = b.state.view_cache.versions().reloads();
     let held: Vec<_> = (0..4).map(|_| b.state.db.get().unwrap()).collect();
     let res = b.get(path, None).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json(), before.json());
-    assert_eq!(b.state.view_cache.versions().reloads(), reloads);
     // A view not in the cache needs the database, and cannot have it (which shows the test can
     // tell the two apart).
     let res = b
