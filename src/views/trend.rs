@@ -82,18 +82,25 @@ pub struct TrendView {
     pub series: Vec<TrendSeries>,
 }
 
+/// What a trend depends on: its indicator in its years. A span no trend can have (the
+/// computation refuses it) is not listed year by year: it depends on everything.
+fn trend_deps(q: &TrendQuery) -> Deps {
+    let (from, to) = (q.from.min(q.to), q.from.max(q.to));
+    if (to as i64 - from as i64) <= 200 {
+        Deps::indicator(&q.indicator, from..=to)
+    } else {
+        Deps::Everything
+    }
+}
+
 pub fn trend_view(
     conn: &mut LazyConn<'_>,
     ctx: &ViewContext<'_>,
     q: &TrendQuery,
 ) -> AppResult<std::sync::Arc<TrendView>> {
-    ctx.cached(
-        conn,
-        "trend",
-        q,
-        Deps::indicator(&q.indicator, q.from.min(q.to)..=q.to.max(q.from)),
-        |conn| compute(conn, ctx, q),
-    )
+    ctx.cached(conn, "trend", q, trend_deps(q), |conn| {
+        compute(conn, ctx, q)
+    })
 }
 
 fn compute(conn: &mut LazyConn<'_>, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResult<TrendView> {

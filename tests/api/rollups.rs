@@ -429,3 +429,25 @@ async fn while_families_are_rebuilt_readers_get_the_previous_one_and_the_new_one
     }
     assert!(app.state.view_cache.stale_served() >= 1);
 }
+
+/// What a cached view depends on is worked out before the query is checked: a trend over an
+/// absurd span of years (schemathesis sent from=-2147483648&to=2147483646) must be refused at
+/// once, not listed year by year.
+#[actix_web::test]
+async fn an_absurd_span_of_years_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .get(
+            "/api/v1/views/trend?indicator=klachten&from=-2147483648&to=2147483646&base=-2147483648",
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let res = app
+        .get(
+            "/api/v1/views/trend?indicator=klachten&from=0&to=3317765",
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+}
