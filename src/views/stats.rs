@@ -62,7 +62,7 @@ impl Acc {
             return None;
         }
         match kind {
-            Kind::Flow | Kind::Stock | Kind::Amount => Some(self.sum),
+            Kind::Flow | Kind::Stock | Kind::Amount => Some(tidy_sum(self.sum)),
             Kind::Ratio => (self.denominator > 0)
                 .then(|| 100.0 * self.numerator as f64 / self.denominator as f64),
             Kind::Survey | Kind::MeanDuration => {
@@ -70,6 +70,23 @@ impl Acc {
             }
         }
     }
+}
+
+/// A sum of decimal figures without the noise of binary floating point (`429.99999999999994` is
+/// `430`): rounded to 12 significant digits, far finer than any figure is reported (a sum of
+/// figures with a few decimals is exact at that precision), and independent of the order the
+/// partial sums were added in.
+pub fn tidy_sum(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let digits = 12 - x.abs().log10().ceil() as i32;
+    if !(1..=15).contains(&digits) {
+        return x; // beyond 10^12 or below 10^-3: no figure has decimals to restore there
+    }
+    let scale = 10f64.powi(digits);
+    let tidy = (x * scale).round() / scale;
+    if tidy.is_finite() { tidy } else { x }
 }
 
 /// Distribution of per-organisation values.
@@ -118,6 +135,23 @@ pub fn percentile_rank(x: f64, others: &[f64]) -> Option<f64> {
     let below = others.iter().filter(|v| **v < x).count() as f64;
     let ties = others.iter().filter(|v| **v == x).count() as f64;
     Some(100.0 * (below + 0.5 * ties) / others.len() as f64)
+}
+
+#[cfg(test)]
+mod tidy_tests {
+    use super::tidy_sum;
+
+    #[test]
+    fn sums_lose_floating_point_noise_and_nothing_else() {
+        assert_eq!(tidy_sum(429.99999999999994), 430.0);
+        assert_eq!(tidy_sum(0.1 + 0.2), 0.3);
+        assert_eq!(tidy_sum(42.5), 42.5);
+        assert_eq!(tidy_sum(-17.25), -17.25);
+        assert_eq!(tidy_sum(1_234_567.89), 1_234_567.89);
+        assert_eq!(tidy_sum(0.0), 0.0);
+        assert_eq!(tidy_sum(123_456_789_012_345.0), 123_456_789_012_345.0);
+        assert_eq!(tidy_sum(1e-300), 1e-300);
+    }
 }
 
 #[cfg(test)]
