@@ -2,6 +2,7 @@
 //! an r2d2 pool that picks the backend from the URL, embedded per-backend migrations, and the
 //! helper that runs blocking diesel work on the blocking thread pool, never on async workers.
 
+pub mod prepared;
 pub mod schema;
 pub mod versions;
 

@@ -665,6 +665,81 @@ fn acc_of(
     }
 }
 
+/// A statement on the roll-ups: organisation, period type, then `$select` (period start, how
+/// many periods the row sums, municipality or ''), `$sums` (the columns [`acc_of`] takes),
+/// the publication level; for one indicator, catalogue versions and the periods in a range.
+macro_rules! rollup_sql {
+    ($select:literal, $sums:literal, $group:literal) => {
+        concat!(
+            "SELECT organisation_id, period_type, ",
+            $select,
+            ", ",
+            $sums,
+            ", publication FROM figure_rollups WHERE indicator = ? AND period_start >= ? \
+             AND period_start <= ? AND period_end <= ? AND catalogue_version ?",
+            $group
+        )
+    };
+}
+
+/// SQL types of a roll-up row as [`fetch`] and [`fetch_summed`] select it.
+type RollupRowSql = (
+    diesel::sql_types::BigInt,
+    diesel::sql_types::Text,
+    diesel::sql_types::Date,
+    diesel::sql_types::BigInt,
+    diesel::sql_types::Text,
+    diesel::sql_types::Nullable<diesel::sql_types::Double>,
+    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+    diesel::sql_types::Nullable<diesel::sql_types::Double>,
+    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+    diesel::sql_types::Nullable<diesel::sql_types::Double>,
+    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+    diesel::sql_types::BigInt,
+    diesel::sql_types::Text,
+);
+type RollupRow = (
+    i64,
+    String,
+    NaiveDate,
+    i64,
+    String,
+    Option<f64>,
+    Option<i64>,
+    Option<i64>,
+    Option<f64>,
+    Option<i64>,
+    Option<f64>,
+    Option<i64>,
+    i64,
+    String,
+);
+
+/// Run one of the fixed roll-up statements for an indicator, its catalogue versions and the
+/// periods inside `[from, to]`: prepared once per connection ([`crate::db::prepared`]).
+fn rollup_rows(
+    conn: &mut DbConn,
+    sql: &'static str,
+    indicator: &str,
+    versions: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<RollupRow>> {
+    use crate::db::prepared::{Bind, Fixed};
+    let query = Fixed::<RollupRowSql>::new(
+        sql,
+        vec![
+            Bind::Text(indicator.to_owned()),
+            Bind::Date(from),
+            Bind::Date(to),
+            Bind::Date(to),
+            Bind::text_in(versions),
+        ],
+    );
+    Ok(crate::with_conn!(conn, |c| query.load::<RollupRow>(c))?)
+}
+
 /// Counted figures of one indicator with periods inside `[from, to]`, per organisation, period,
 /// municipality and publication level: the roll-ups ([`crate::rollups`]), as they are.
 pub fn fetch(
@@ -675,51 +750,16 @@ pub fn fetch(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<Vec<ViewRow>> {
-    use crate::db::schema::figure_rollups as r;
-    type Row = (
-        i64,
-        String,
-        NaiveDate,
-        String,
-        (
-            Option<f64>,
-            Option<i64>,
-            Option<i64>,
-            Option<f64>,
-            Option<i64>,
-            Option<f64>,
-            Option<i64>,
-            i64,
-        ),
-        String,
+    const SQL: &str = rollup_sql!(
+        "period_start, CAST(1 AS BIGINT), municipality",
+        "value_sum, numerator, denominator, respondents_weighted, respondents, cases_weighted, \
+         cases, figures",
+        ""
     );
-    let rows: Vec<Row> = r::table
-        .filter(r::indicator.eq(indicator))
-        .filter(r::period_start.ge(from))
-        .filter(r::period_start.le(to))
-        .filter(r::period_end.le(to))
-        .filter(r::catalogue_version.eq_any(versions))
-        .select((
-            r::organisation_id,
-            r::period_type,
-            r::period_start,
-            r::municipality,
-            (
-                r::value_sum,
-                r::numerator,
-                r::denominator,
-                r::respondents_weighted,
-                r::respondents,
-                r::cases_weighted,
-                r::cases,
-                r::figures,
-            ),
-            r::publication,
-        ))
-        .load(conn)?;
-    rows.into_iter()
+    rollup_rows(conn, SQL, indicator, versions, from, to)?
+        .into_iter()
         .map(
-            |(org, pt, start, muni, (a, b, c, d, e, f, g, n), publication)| {
+            |(org, pt, start, _, muni, a, b, c, d, e, f, g, n, publication)| {
                 Ok(ViewRow {
                     organisation: org,
                     period_type: period_type(&pt)?,
@@ -739,10 +779,10 @@ fn period_type(s: &str) -> AppResult<PeriodType> {
 }
 
 /// Like [`fetch`], but summed by the database per organisation, period and publication level,
-/// or, when
-/// `per_type` (one period unit, and a kind that does not take the last value), per organisation
-/// and period type (and publication level): what aggregates, trends and benchmarks need, with
-/// far fewer rows to move.
+/// or, when `per_type` (one period unit, and a kind that does not take the last value), per
+/// organisation and period type (and publication level): what aggregates, trends and
+/// benchmarks need, with far fewer rows to move. The periods column is how many distinct
+/// periods a row sums (only flows need to know whether every sub-period is there).
 pub fn fetch_summed(
     conn: &mut DbConn,
     kind: Kind,
@@ -752,72 +792,42 @@ pub fn fetch_summed(
     to: NaiveDate,
     per_type: bool,
 ) -> AppResult<Vec<ViewRow>> {
-    use crate::db::schema::figure_rollups as r;
-    use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Date, Double, Nullable};
-    type Sums = (
-        Option<f64>,
-        Option<i64>,
-        Option<i64>,
-        Option<f64>,
-        Option<i64>,
-        Option<f64>,
-        Option<i64>,
-        String,
-        i64,
-    );
-    let sums = (
-        sql::<Nullable<Double>>("SUM(value_sum)"),
-        sql::<Nullable<BigInt>>("CAST(SUM(numerator) AS BIGINT)"),
-        sql::<Nullable<BigInt>>("CAST(SUM(denominator) AS BIGINT)"),
-        sql::<Nullable<Double>>("SUM(respondents_weighted)"),
-        sql::<Nullable<BigInt>>("CAST(SUM(respondents) AS BIGINT)"),
-        sql::<Nullable<Double>>("SUM(cases_weighted)"),
-        sql::<Nullable<BigInt>>("CAST(SUM(cases) AS BIGINT)"),
-        r::publication,
-        sql::<BigInt>("CAST(SUM(figures) AS BIGINT)"),
-    );
-    let base = r::table
-        .filter(r::indicator.eq(indicator))
-        .filter(r::period_start.ge(from))
-        .filter(r::period_start.le(to))
-        .filter(r::period_end.le(to))
-        .filter(r::catalogue_version.eq_any(versions));
-    let rows: Vec<(i64, String, NaiveDate, i64, Sums)> =
-        if per_type && !matches!(kind, Kind::Stock | Kind::Amount) {
-            base.group_by((r::organisation_id, r::period_type, r::publication))
-                .select((
-                    r::organisation_id,
-                    r::period_type,
-                    sql::<Date>("MAX(period_start)"),
-                    // Only flows need to know whether every sub-period is there.
-                    sql::<BigInt>(if kind == Kind::Flow {
-                        "COUNT(DISTINCT period_start)"
-                    } else {
-                        "CAST(1 AS BIGINT)"
-                    }),
-                    sums,
-                ))
-                .load(conn)?
-        } else {
-            base.group_by((
-                r::organisation_id,
-                r::period_type,
-                r::period_start,
-                r::publication,
-            ))
-            .select((
-                r::organisation_id,
-                r::period_type,
-                r::period_start,
-                sql::<BigInt>("CAST(1 AS BIGINT)"),
-                sums,
-            ))
-            .load(conn)?
+    macro_rules! summed {
+        ($select:literal, $group:literal) => {
+            rollup_sql!(
+                $select,
+                "SUM(value_sum), CAST(SUM(numerator) AS BIGINT), \
+                 CAST(SUM(denominator) AS BIGINT), SUM(respondents_weighted), \
+                 CAST(SUM(respondents) AS BIGINT), SUM(cases_weighted), \
+                 CAST(SUM(cases) AS BIGINT), CAST(SUM(figures) AS BIGINT)",
+                $group
+            )
         };
-    rows.into_iter()
+    }
+    const PER_TYPE_FLOW: &str = summed!(
+        "MAX(period_start), COUNT(DISTINCT period_start), ''",
+        " GROUP BY organisation_id, period_type, publication"
+    );
+    const PER_TYPE: &str = summed!(
+        "MAX(period_start), CAST(1 AS BIGINT), ''",
+        " GROUP BY organisation_id, period_type, publication"
+    );
+    const PER_PERIOD: &str = summed!(
+        "period_start, CAST(1 AS BIGINT), ''",
+        " GROUP BY organisation_id, period_type, period_start, publication"
+    );
+    let sql = match (
+        per_type && !matches!(kind, Kind::Stock | Kind::Amount),
+        kind,
+    ) {
+        (true, Kind::Flow) => PER_TYPE_FLOW,
+        (true, _) => PER_TYPE,
+        (false, _) => PER_PERIOD,
+    };
+    rollup_rows(conn, sql, indicator, versions, from, to)?
+        .into_iter()
         .map(
-            |(org, pt, start, periods, (a, b, c, d, e, f, g, publication, n))| {
+            |(org, pt, start, periods, _, a, b, c, d, e, f, g, n, publication)| {
                 Ok(ViewRow {
                     organisation: org,
                     period_type: period_type(&pt)?,

@@ -451,3 +451,86 @@ async fn an_absurd_span_of_years_is_refused_at_once() {
         .await;
     assert_eq!(res.status, 422, "{}", res.text());
 }
+
+/// Pooling reads the roll-ups with statements prepared once per connection: with the view cache
+/// off and one pooled connection, every computed view of the Associatie (aggregates, trends,
+/// benchmarks, per municipality; different indicators, years and groupings) executes one of a
+/// few prepared roll-up statements, none is parsed per request. Read from PostgreSQL's
+/// `pg_prepared_statements` (how often each was executed), so the test fails on statements
+/// diesel does not cache (`sql()` fragments, `sql_query`), which never appear there.
+#[actix_web::test]
+async fn computed_views_execute_prepared_statements_not_a_parse_per_request() {
+    let db = TestDb::new();
+    if db.backend != basisset::db::Backend::Postgres {
+        return; // SQLite's statement cache cannot be read from SQL; the views are the same
+    }
+    let mut config = test_config();
+    config.views.view_cache_entries = 0;
+    let (state, _) = basisset::app::build_state(db.connect(1), config).expect("start-up");
+    let app = TestApp::from_state(state, db).await;
+    let f = app.fixture().await;
+    for (year, value) in [("2022", 900.0), ("2023", 1200.0)] {
+        let res = app
+            .post_json(
+                &format!("{}?submit=true", submissions_path(f.org_a)),
+                Some(&f.team_a),
+                &json!({"period": year, "publication": "openbaar", "figures": [
+                    {"indicator": "nieuwe_aanmeldingen", "value": value},
+                    {"indicator": "aandeel_zelfmelders", "numerator": 480, "denominator": 1200},
+                    {"indicator": "wachttijd_dagen", "value": 12.25, "cases": 800}
+                ]}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let executions = |app: &TestApp| -> (i64, i64) {
+        #[derive(QueryableByName)]
+        struct P {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            statements: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            executed: i64,
+        }
+        let mut conn = app.conn();
+        let p: P = diesel::sql_query(
+            "SELECT COUNT(*) AS statements, \
+             COALESCE(SUM(generic_plans + custom_plans), 0)::bigint AS executed \
+             FROM pg_prepared_statements WHERE statement LIKE '%FROM figure_rollups%'",
+        )
+        .get_result(&mut *conn)
+        .unwrap();
+        (p.statements, p.executed)
+    };
+    let before = executions(&app);
+    let mut views = 0;
+    for indicator in [
+        "nieuwe_aanmeldingen",
+        "aandeel_zelfmelders",
+        "wachttijd_dagen",
+    ] {
+        for path in [
+            format!("/api/v1/views/aggregate?indicator={indicator}&period=2023"),
+            format!("/api/v1/views/aggregate?indicator={indicator}&period=2022&groupBy=teamType"),
+            format!("/api/v1/views/trend?indicator={indicator}&from=2022&to=2023"),
+            format!(
+                "/api/v1/views/benchmark?indicator={indicator}&period=2023&organisation={}",
+                f.org_a
+            ),
+        ] {
+            let res = app.get(&path, Some(&f.associatie)).await;
+            assert_eq!(res.status, 200, "{path}: {}", res.text());
+            views += 1;
+        }
+    }
+    let (statements, executed) = executions(&app);
+    assert!(
+        statements >= 1 && statements <= 4,
+        "a few fixed roll-up statements, prepared once each (found {statements})"
+    );
+    assert!(
+        executed - before.1 >= views,
+        "each of the {views} computed views executed a prepared roll-up statement \
+         ({} executions)",
+        executed - before.1
+    );
+}
