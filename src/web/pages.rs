@@ -209,6 +209,18 @@ pub struct Table {
     pub audit: bool,
 }
 
+impl Table {
+    /// Too many columns to share the width with its chart: the chart goes above the table.
+    pub fn wide(&self) -> bool {
+        let columns = 3
+            + 2 * usize::from(!self.change_head.is_empty())
+            + usize::from(!self.extra_head.is_empty())
+            + usize::from(self.has_quartiles)
+            + 2 * usize::from(self.audit);
+        columns >= 6
+    }
+}
+
 /// Whom a page's tables are for: the public site, or the Associatie's analysis in the portal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
