@@ -758,8 +758,9 @@ fn ingest(state: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> {
 /// them so repeated runs measure the same database.
 fn remove_bench_organisation(conn: &mut DbConn, org: i64) -> AppResult<()> {
     use crate::db::schema::{
-        api_clients, figure_rollups, figures, idempotency_keys, organisation_municipalities,
-        organisations, submission_events, submission_revisions, submissions,
+        api_clients, figure_rollup_years, figure_rollups, figures, idempotency_keys,
+        organisation_municipalities, organisations, submission_events, submission_revisions,
+        submissions,
     };
     crate::db::transaction(conn, |conn| {
         let subs = submissions::table
@@ -788,6 +789,10 @@ fn remove_bench_organisation(conn: &mut DbConn, org: i64) -> AppResult<()> {
         diesel::delete(organisations::table.find(org)).execute(conn)?;
         diesel::delete(figure_rollups::table.filter(figure_rollups::organisation_id.eq(org)))
             .execute(conn)?;
+        diesel::delete(
+            figure_rollup_years::table.filter(figure_rollup_years::organisation_id.eq(org)),
+        )
+        .execute(conn)?;
         crate::db::versions::bump_registry(conn).map(|_| ())
     })
 }

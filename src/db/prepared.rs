@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use chrono::NaiveDate;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Date, Text};
+use diesel::sql_types::{Array, Date, Integer, Text};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 
@@ -20,6 +20,7 @@ use diesel::{QueryResult, RunQueryDsl};
 #[derive(Debug, Clone)]
 pub enum Bind {
     Text(String),
+    Int(i32),
     Date(NaiveDate),
     /// Membership in a list of texts. The `?` stands for the whole test, so write `column ?`:
     /// PostgreSQL gets `column = ANY($n)` (one array parameter), SQLite
@@ -102,6 +103,7 @@ impl<ST> QueryFragment<Pg> for Fixed<ST> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.walk(out, |b, out| match b {
             Bind::Text(s) => out.push_bind_param::<Text, _>(s),
+            Bind::Int(i) => out.push_bind_param::<Integer, _>(i),
             Bind::Date(d) => out.push_bind_param::<Date, _>(d),
             Bind::TextIn { list, .. } => {
                 out.push_sql("= ANY(");
@@ -117,6 +119,7 @@ impl<ST> QueryFragment<Sqlite> for Fixed<ST> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.walk(out, |b, out| match b {
             Bind::Text(s) => out.push_bind_param::<Text, _>(s),
+            Bind::Int(i) => out.push_bind_param::<Integer, _>(i),
             Bind::Date(d) => out.push_bind_param::<Date, _>(d),
             Bind::TextIn { json, .. } => {
                 out.push_sql("IN (SELECT value FROM json_each(");

@@ -203,6 +203,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    figure_rollup_years (indicator, year, organisation_id, catalogue_version, period_type, publication) {
+        organisation_id -> BigInt,
+        indicator -> Text,
+        catalogue_version -> Text,
+        year -> Integer,
+        period_type -> Text,
+        publication -> Text,
+        periods -> BigInt,
+        last_start -> Date,
+        figures -> BigInt,
+        value_sum -> Nullable<Double>,
+        numerator -> Nullable<BigInt>,
+        denominator -> Nullable<BigInt>,
+        respondents_weighted -> Nullable<Double>,
+        respondents -> Nullable<BigInt>,
+        cases_weighted -> Nullable<Double>,
+        cases -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     figure_rollups (indicator, period_start, organisation_id, period_type, period_end, catalogue_version, municipality, publication) {
         organisation_id -> BigInt,
         indicator -> Text,
@@ -317,6 +338,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_version,
     indicator_versions,
     figure_rollups,
+    figure_rollup_years,
     audit_log,
     auth_throttle,
     users,

@@ -251,17 +251,8 @@ fn full_cells(
     q: &AggregateQuery,
 ) -> AppResult<(BTreeMap<Group, Aggregate>, Aggregate)> {
     let first = *q.units.first().expect("units");
-    let last = *q.units.last().expect("units");
     let single = q.units.len() == 1;
-    let rows = fetch_summed(
-        conn.get()?,
-        ind.kind,
-        &ind.code,
-        versions,
-        first.start(),
-        last.end(),
-        single,
-    )?;
+    let rows = fetch_summed(conn.get()?, ind.kind, &ind.code, versions, &q.units, single)?;
     let orgs = ctx.organisations(conn)?;
     let groups = members_by_group(ind.kind, &rows, &q.units, &orgs, &q.group_by, &q.filter);
     // The total counts every organisation once (over the whole span).

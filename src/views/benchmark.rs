@@ -116,15 +116,7 @@ fn compute(
         )
     };
     let (value, peers, rank_values, national) = if ctx.full() {
-        let rows = fetch_summed(
-            conn.get()?,
-            ind.kind,
-            &ind.code,
-            &versions,
-            unit.start(),
-            unit.end(),
-            true,
-        )?;
+        let rows = fetch_summed(conn.get()?, ind.kind, &ind.code, &versions, &[unit], true)?;
         let all: Vec<Member> = members_by_group(
             ind.kind,
             &rows,

@@ -778,20 +778,31 @@ fn period_type(s: &str) -> AppResult<PeriodType> {
     PeriodType::parse(s).ok_or_else(|| AppError::internal(format!("period type {s}")))
 }
 
-/// Like [`fetch`], but summed by the database per organisation, period and publication level,
-/// or, when `per_type` (one period unit, and a kind that does not take the last value), per
-/// organisation and period type (and publication level): what aggregates, trends and
-/// benchmarks need, with far fewer rows to move. The periods column is how many distinct
-/// periods a row sums (only flows need to know whether every sub-period is there).
+/// Like [`fetch`], but summed by the database for the unit periods of a view (consecutive,
+/// of one type): per organisation and publication level, and per period, or, when `per_type`
+/// (one unit, and a kind that does not take the last value), per period type. A row's
+/// `periods` is how many distinct periods it sums (only flows need to know whether every
+/// sub-period is there), its `start` the latest one's.
+///
+/// Whole years of kinds that sum (not stocks and amounts, which take the last period) come from
+/// the year roll-ups: per organisation, year and period type, a few hundred rows per indicator
+/// and year, already summed over municipalities and sub-periods. [`rollup`] treats such a row as
+/// the sum of its periods, which is what it makes of them one by one.
 pub fn fetch_summed(
     conn: &mut DbConn,
     kind: Kind,
     indicator: &str,
     versions: &[String],
-    from: NaiveDate,
-    to: NaiveDate,
+    units: &[Period],
     per_type: bool,
 ) -> AppResult<Vec<ViewRow>> {
+    let (Some(first), Some(last)) = (units.first(), units.last()) else {
+        return Ok(Vec::new());
+    };
+    let sums = !matches!(kind, Kind::Stock | Kind::Amount);
+    if sums && units.iter().all(|u| u.kind == PeriodType::Year) {
+        return fetch_years(conn, kind, indicator, versions, first.year, last.year);
+    }
     macro_rules! summed {
         ($select:literal, $group:literal) => {
             rollup_sql!(
@@ -816,30 +827,58 @@ pub fn fetch_summed(
         "period_start, CAST(1 AS BIGINT), ''",
         " GROUP BY organisation_id, period_type, period_start, publication"
     );
-    let sql = match (
-        per_type && !matches!(kind, Kind::Stock | Kind::Amount),
-        kind,
-    ) {
+    let sql = match (per_type && sums, kind) {
         (true, Kind::Flow) => PER_TYPE_FLOW,
         (true, _) => PER_TYPE,
         (false, _) => PER_PERIOD,
     };
-    rollup_rows(conn, sql, indicator, versions, from, to)?
+    rollup_rows(conn, sql, indicator, versions, first.start(), last.end())?
         .into_iter()
-        .map(
-            |(org, pt, start, periods, _, a, b, c, d, e, f, g, n, publication)| {
-                Ok(ViewRow {
-                    organisation: org,
-                    period_type: period_type(&pt)?,
-                    start,
-                    periods: periods.max(1) as u32,
-                    municipality: None,
-                    acc: acc_of(kind, a, b, c, d, e, f, g, n),
-                    published: publication == "openbaar",
-                })
-            },
-        )
+        .map(|row| view_row(kind, row))
         .collect()
+}
+
+/// The year roll-ups of an indicator for the years `[from, to]`.
+fn fetch_years(
+    conn: &mut DbConn,
+    kind: Kind,
+    indicator: &str,
+    versions: &[String],
+    from: i32,
+    to: i32,
+) -> AppResult<Vec<ViewRow>> {
+    use crate::db::prepared::{Bind, Fixed};
+    const SQL: &str = "SELECT organisation_id, period_type, last_start, periods, '', value_sum, \
+        numerator, denominator, respondents_weighted, respondents, cases_weighted, cases, \
+        figures, publication FROM figure_rollup_years \
+        WHERE indicator = ? AND year >= ? AND year <= ? AND catalogue_version ?";
+    let query = Fixed::<RollupRowSql>::new(
+        SQL,
+        vec![
+            Bind::Text(indicator.to_owned()),
+            Bind::Int(from),
+            Bind::Int(to),
+            Bind::text_in(versions),
+        ],
+    );
+    crate::with_conn!(conn, |c| query.load::<RollupRow>(c))?
+        .into_iter()
+        .map(|row| view_row(kind, row))
+        .collect()
+}
+
+/// A summed roll-up row as views read it.
+fn view_row(kind: Kind, row: RollupRow) -> AppResult<ViewRow> {
+    let (org, pt, start, periods, _, a, b, c, d, e, f, g, n, publication) = row;
+    Ok(ViewRow {
+        organisation: org,
+        period_type: period_type(&pt)?,
+        start,
+        periods: periods.max(1) as u32,
+        municipality: None,
+        acc: acc_of(kind, a, b, c, d, e, f, g, n),
+        published: publication == "openbaar",
+    })
 }
 
 /// The figures of one key (an organisation, or organisation x municipality) for one unit
@@ -1429,7 +1468,14 @@ fn build_families(
     );
     let (from, to) = (Period::year(first).start(), Period::year(last).end());
     let kind = ind.kind;
-    let summed = fetch_summed(conn, kind, &ind.code, versions, from, to, false)?;
+    let summed = fetch_summed(
+        conn,
+        kind,
+        &ind.code,
+        versions,
+        &[Period::year(first), Period::year(last)],
+        false,
+    )?;
     let per_figure = fetch(conn, kind, &ind.code, versions, from, to)?;
     let attribution = municipalities::attribution(conn, from, to)?;
     let by_org = by_organisation(&summed);

@@ -126,15 +126,7 @@ fn compute(conn: &mut LazyConn<'_>, ctx: &ViewContext<'_>, q: &TrendQuery) -> Ap
     let years: Vec<i32> = units.iter().map(|u| u.year).collect();
     let mut by_series: BTreeMap<Group, BTreeMap<i32, Aggregate>> = BTreeMap::new();
     if ctx.full() {
-        let rows = fetch_summed(
-            conn.get()?,
-            ind.kind,
-            &ind.code,
-            &versions,
-            units[0].start(),
-            units[units.len() - 1].end(),
-            false,
-        )?;
+        let rows = fetch_summed(conn.get()?, ind.kind, &ind.code, &versions, &units, false)?;
         let orgs = ctx.organisations(conn)?;
         let mut dims = q.group_by.clone();
         dims.push(GroupDim::Year);

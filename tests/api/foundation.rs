@@ -244,6 +244,7 @@ fn declared_columns() -> std::collections::BTreeMap<&'static str, Vec<String>> {
         submission_events,
         figures,
         figure_rollups,
+        figure_rollup_years,
         indicator_versions,
         idempotency_keys,
         data_version,

@@ -1,0 +1,1 @@
+DROP TABLE figure_rollup_years;
