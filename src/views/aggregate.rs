@@ -9,7 +9,7 @@ use super::cache::Deps;
 use super::protect::{CellKey, Family, require_public_table};
 use super::{
     Aggregate, Combine, Group, GroupDim, IndicatorRef, Member, Pooling, PublicStatus, ViewContext,
-    ViewFilter, aggregate_full, aggregate_public, by_organisation, combine_units, fetch_summed,
+    ViewFilter, aggregate_full, aggregate_public, by_organisation, combine_units,
     resolve_indicator, rollup, withheld,
 };
 use crate::db::LazyConn;
@@ -252,7 +252,7 @@ fn full_cells(
 ) -> AppResult<(BTreeMap<Group, Aggregate>, Aggregate)> {
     let first = *q.units.first().expect("units");
     let single = q.units.len() == 1;
-    let rows = fetch_summed(conn.get()?, ind.kind, &ind.code, versions, &q.units, single)?;
+    let rows = ctx.summed(conn, ind, versions, &q.units, single)?;
     let orgs = ctx.organisations(conn)?;
     let groups = members_by_group(ind.kind, &rows, &q.units, &orgs, &q.group_by, &q.filter);
     // The total counts every organisation once (over the whole span).

@@ -11,8 +11,7 @@ use super::cache::Deps;
 use super::protect::{CellKey, key_of, public_table, require_public_table};
 use super::{
     Aggregate, Combine, Group, GroupDim, IndicatorRef, Member, Pooling, PublicStatus, ViewContext,
-    ViewFilter, aggregate_full, aggregate_public, fetch_summed, ranks_allowed, resolve_indicator,
-    stats,
+    ViewFilter, aggregate_full, aggregate_public, ranks_allowed, resolve_indicator, stats,
 };
 use crate::catalogue::Direction;
 use crate::db::LazyConn;
@@ -116,7 +115,7 @@ fn compute(
         )
     };
     let (value, peers, rank_values, national) = if ctx.full() {
-        let rows = fetch_summed(conn.get()?, ind.kind, &ind.code, &versions, &[unit], true)?;
+        let rows = ctx.summed(conn, ind, &versions, &[unit], true)?;
         let all: Vec<Member> = members_by_group(
             ind.kind,
             &rows,

@@ -74,10 +74,16 @@ struct State {
     /// kept even when view caching is off (they decide what is shown, and are costly to
     /// compute).
     families: Lru<(Vec<i64>, Arc<crate::views::protect::Family>)>,
+    /// Summed roll-ups of an indicator for some periods (what exact views pool), with the
+    /// versions of that indicator's years; only while view caching is on.
+    sums: Lru<(Vec<i64>, Entry)>,
 }
 
 /// Protected table families kept (an indicator x versions x year each).
 const MAX_FAMILIES: usize = 4096;
+
+/// Sets of summed roll-ups kept (an indicator x periods each, a few hundred rows per year).
+const MAX_SUMS: usize = 1024;
 
 /// What a view depends on, to tell whether a cached copy is still valid.
 #[derive(Debug, Clone)]
@@ -165,6 +171,7 @@ impl ViewCache {
                 entries: Lru::new(max_entries),
                 organisations: None,
                 families: Lru::new(MAX_FAMILIES),
+                sums: Lru::new(MAX_SUMS),
             }),
             rebuilding: Mutex::new(HashSet::new()),
             rebuilder: OnceLock::new(),
@@ -300,6 +307,42 @@ impl ViewCache {
         {
             s.organisations = Some((registry, value.clone()));
         }
+        Ok(value)
+    }
+
+    /// The summed roll-ups stored under `key`, read again once the versions of `deps` move:
+    /// views of one indicator and period that differ in grouping, filters or kind (aggregate,
+    /// benchmark) pool the same rows without reading them again. Read every time when view
+    /// caching is off.
+    pub fn sums<T, F>(
+        &self,
+        conn: &mut LazyConn<'_>,
+        key: String,
+        deps: &Deps,
+        load: F,
+    ) -> AppResult<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T>,
+    {
+        if self.max_entries == 0 {
+            return Ok(Arc::new(load(conn.get()?)?));
+        }
+        // Taken before the rows are read: rows newer than their stamp are read again at the
+        // next version, never the other way round.
+        let stamp = deps.stamp(&*self.snapshot(conn)?);
+        {
+            let mut s = self.state.lock().expect("cache lock");
+            if let Some((at, hit)) = s.sums.get(&key)
+                && at == stamp
+                && let Ok(value) = hit.downcast::<T>()
+            {
+                return Ok(value);
+            }
+        }
+        let value = Arc::new(load(conn.get()?)?);
+        let mut s = self.state.lock().expect("cache lock");
+        s.sums.insert(key, (stamp, value.clone() as Entry));
         Ok(value)
     }
 

@@ -1320,6 +1320,23 @@ impl<'a> ViewContext<'a> {
         self.cache.get_or_compute(conn, key, &deps, compute)
     }
 
+    /// The summed roll-ups of an indicator for the unit periods of a view ([`fetch_summed`]),
+    /// kept while that indicator's figures in those years are unchanged.
+    pub fn summed(
+        &self,
+        conn: &mut LazyConn<'_>,
+        ind: &Indicator,
+        versions: &[String],
+        units: &[Period],
+        per_type: bool,
+    ) -> AppResult<std::sync::Arc<Vec<ViewRow>>> {
+        let key = format!("{}|{versions:?}|{units:?}|{per_type}", ind.code);
+        let deps = cache::Deps::indicator(&ind.code, units.iter().map(|u| u.year));
+        self.cache.sums(conn, key, &deps, |c| {
+            fetch_summed(c, ind.kind, &ind.code, versions, units, per_type)
+        })
+    }
+
     /// The organisations, cached per registry version (their characteristics are part of it),
     /// also when the view cache is off.
     pub fn organisations(

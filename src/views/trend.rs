@@ -10,7 +10,7 @@ use super::cache::Deps;
 use super::protect::require_public_table;
 use super::{
     Aggregate, Combine, Group, GroupDim, IndicatorRef, Pooling, PublicStatus, ViewContext,
-    ViewFilter, aggregate_full, aggregate_public, fetch_summed, resolve_indicator,
+    ViewFilter, aggregate_full, aggregate_public, resolve_indicator,
 };
 use crate::db::LazyConn;
 use crate::error::{AppError, AppResult};
@@ -126,7 +126,7 @@ fn compute(conn: &mut LazyConn<'_>, ctx: &ViewContext<'_>, q: &TrendQuery) -> Ap
     let years: Vec<i32> = units.iter().map(|u| u.year).collect();
     let mut by_series: BTreeMap<Group, BTreeMap<i32, Aggregate>> = BTreeMap::new();
     if ctx.full() {
-        let rows = fetch_summed(conn.get()?, ind.kind, &ind.code, &versions, &units, false)?;
+        let rows = ctx.summed(conn, ind, &versions, &units, false)?;
         let orgs = ctx.organisations(conn)?;
         let mut dims = q.group_by.clone();
         dims.push(GroupDim::Year);

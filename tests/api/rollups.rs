@@ -575,3 +575,92 @@ async fn computed_views_execute_prepared_statements_not_a_parse_per_request() {
         executed - before.1
     );
 }
+
+/// Distinct exact views of one indicator and year (other groupings, filters, a benchmark) pool
+/// the same summed roll-ups without reading them again; a submission to that indicator and year
+/// makes the next one read them again, and it shows the new figure. The reads are counted from
+/// `pg_prepared_statements` on PostgreSQL; the figures are checked on both backends.
+#[actix_web::test]
+async fn distinct_views_of_one_indicator_and_year_share_their_rollups_until_a_change() {
+    let db = TestDb::new();
+    let postgres = db.backend == basisset::db::Backend::Postgres;
+    let (state, _) = basisset::app::build_state(db.connect(1), test_config()).expect("start-up");
+    let app = TestApp::from_state(state, db).await;
+    let f = app.fixture().await;
+    let post = |org: i64, token: String, value: f64| {
+        let app = &app;
+        async move {
+            let res = app
+                .post_json(
+                    &format!("{}?submit=true", submissions_path(org)),
+                    Some(&token),
+                    &json!({"period": "2023", "publication": "openbaar",
+                            "figures": [{"indicator": "nieuwe_aanmeldingen", "value": value}]}),
+                )
+                .await;
+            assert_eq!(res.status, 201, "{}", res.text());
+        }
+    };
+    post(f.org_a, f.team_a.clone(), 1200.0).await;
+    let reads = |app: &TestApp| -> i64 {
+        if !postgres {
+            return 0;
+        }
+        #[derive(QueryableByName)]
+        struct P {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            executed: i64,
+        }
+        let mut conn = app.conn();
+        diesel::sql_query(
+            "SELECT COALESCE(SUM(generic_plans + custom_plans), 0)::bigint AS executed \
+             FROM pg_prepared_statements WHERE statement LIKE '%FROM figure_rollup%'",
+        )
+        .get_result::<P>(&mut *conn)
+        .unwrap()
+        .executed
+    };
+    let total = |path: String| {
+        let app = &app;
+        let token = f.associatie.clone();
+        async move {
+            let res = app.get(&path, Some(&token)).await;
+            assert_eq!(res.status, 200, "{path}: {}", res.text());
+            res.json()
+        }
+    };
+    let v = total("/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2023".into()).await;
+    assert_eq!(v["total"]["value"], 1200.0);
+    let first = reads(&app);
+    assert!(!postgres || first >= 1, "the first view reads the roll-ups");
+    for path in [
+        "/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2023&groupBy=teamType"
+            .to_owned(),
+        "/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2023&groupBy=providesHelp"
+            .to_owned(),
+        format!(
+            "/api/v1/views/benchmark?indicator=nieuwe_aanmeldingen&period=2023&organisation={}",
+            f.org_a
+        ),
+    ] {
+        total(path).await;
+    }
+    assert_eq!(
+        reads(&app),
+        first,
+        "other groupings and a benchmark of the same indicator and year read no roll-ups again"
+    );
+    post(f.org_b, f.team_b.clone(), 300.0).await;
+    let v = total(
+        "/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2023&groupBy=orgForm".into(),
+    )
+    .await;
+    assert_eq!(
+        v["total"]["value"], 1500.0,
+        "the new figure counts at once: {v}"
+    );
+    assert!(
+        !postgres || reads(&app) > first,
+        "after a submission to the indicator and year the roll-ups are read again"
+    );
+}
