@@ -217,7 +217,7 @@ impl Table {
             + usize::from(!self.extra_head.is_empty())
             + usize::from(self.has_quartiles)
             + 2 * usize::from(self.audit);
-        columns >= 6
+        columns >= 5
     }
 }
 
