@@ -8,6 +8,9 @@
 //! - workloads: as users load the views: thousands of distinct public URLs, each once (cache
 //!   misses); database transactions during cache hits; a reporting deadline (a team submitting
 //!   every 200 ms while readers use 300 distinct URLs).
+//! - peer: the same grouped aggregate (a flow indicator's counted figures summed per
+//!   organisation, for many indicators and periods) against PostGraphile 5 + pg-aggregates
+//!   (`bench/peer`), the two taking turns in one run with the same clients and seconds.
 //! - ingest: one 10,000-figure submission validated and stored; sustained ingest through the
 //!   API against a raw COPY of the same rows into the same table.
 
@@ -176,6 +179,9 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> AppResult<()> {
     }
     if matches!(args.which, BenchKind::Workloads | BenchKind::All) {
         workloads(&state, args, cores)?;
+    }
+    if args.which == BenchKind::Peer || (args.which == BenchKind::All && args.peer_url.is_some()) {
+        peer(&state, &state_uncached, args, cores)?;
     }
     if matches!(args.which, BenchKind::Ingest | BenchKind::All) {
         ingest(&state, args, cores)?;
@@ -347,7 +353,9 @@ fn throughput(
     (rate, errors.load(Ordering::Relaxed), lat)
 }
 
-fn views(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> {
+/// The national demo data set: seeded (and analysed) in an empty database, refused in a database
+/// holding other data. Returns the number of figures.
+fn demo_data_set(state: &AppState, args: &BenchArgs) -> AppResult<i64> {
     let mut conn = state.db.get()?;
     let figures: i64 = crate::db::schema::figures::table
         .count()
@@ -387,6 +395,12 @@ fn views(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) 
     let figures: i64 = crate::db::schema::figures::table
         .count()
         .get_result(&mut conn)?;
+    Ok(figures)
+}
+
+fn views(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> {
+    let mut conn = state.db.get()?;
+    let figures = demo_data_set(state, args)?;
     println!("## Views ({figures} figures)\n");
     let backend = conn.backend();
     let year = chrono::Datelike::year(&chrono::Utc::now().date_naive()) - 2;
@@ -1358,4 +1372,406 @@ fn workloads(state: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> 
     );
     actix_web::rt::System::new().block_on(handle.stop(true));
     remove_bench_organisation(&mut conn, org.id)
+}
+
+/// The GraphQL document the peer answers: the counted figures of one indicator in one period,
+/// summed per organisation by pg-aggregates (the connection filter gives the period range).
+const PEER_QUERY: &str = "query Grouped($indicator: String!, $from: Date!, $to: Date!) { \
+     allFigures(condition: {indicator: $indicator, counted: true}, \
+     filter: {periodStart: {greaterThanOrEqualTo: $from}, periodEnd: {lessThanOrEqualTo: $to}}) { \
+     groupedAggregates(groupBy: [ORGANISATION_ID]) { keys sum { value } } } }";
+
+/// A request of one side of the peer comparison.
+#[derive(Clone)]
+struct Call {
+    method: &'static str,
+    path: String,
+    body: Vec<u8>,
+}
+
+/// Whether an answer counts: status 200 and a non-empty result.
+type Check = fn(u16, &[u8]) -> bool;
+
+/// basisset: the view answered with at least one row (group).
+fn basisset_answered(status: u16, body: &[u8]) -> bool {
+    status == 200
+        && serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["rows"].as_array().map(|g| !g.is_empty()))
+            .unwrap_or(false)
+}
+
+/// The peer: no GraphQL errors and at least one group.
+fn peer_answered(status: u16, body: &[u8]) -> bool {
+    status == 200
+        && serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .filter(|v| v.get("errors").is_none())
+            .and_then(|v| {
+                v["data"]["allFigures"]["groupedAggregates"]
+                    .as_array()
+                    .map(|g| !g.is_empty())
+            })
+            .unwrap_or(false)
+}
+
+/// `clients` keep-alive clients sending `calls` with `headers`, taking the next one in turn:
+/// each once (`seconds` None), or cycling through them for `seconds`. Returns (answers per
+/// second, errors, latencies in ms of the answers that count).
+fn drive(
+    addr: &str,
+    headers: &[(String, String)],
+    calls: &[Call],
+    check: Check,
+    clients: usize,
+    seconds: Option<u64>,
+) -> (f64, u64, Vec<f64>) {
+    let next = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let calls: Arc<Vec<Call>> = Arc::new(calls.to_vec());
+    let headers: Arc<Vec<(String, String)>> = Arc::new(headers.to_vec());
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let (next, stop, errors, calls, headers, addr) = (
+                next.clone(),
+                stop.clone(),
+                errors.clone(),
+                calls.clone(),
+                headers.clone(),
+                addr.to_owned(),
+            );
+            std::thread::spawn(move || {
+                let mut lat = Vec::new();
+                let Ok(mut c) = Client::connect(&addr) else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    return lat;
+                };
+                let h: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                while !stop.load(Ordering::Relaxed) {
+                    let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let call = match seconds {
+                        None => match calls.get(k) {
+                            Some(call) => call,
+                            None => break,
+                        },
+                        Some(_) => &calls[k % calls.len()],
+                    };
+                    let t = Instant::now();
+                    match c.request(call.method, &call.path, &h, &call.body) {
+                        Ok((status, body)) if check(status, &body) => {
+                            lat.push(t.elapsed().as_secs_f64() * 1000.0)
+                        }
+                        _ => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                lat
+            })
+        })
+        .collect();
+    if let Some(seconds) = seconds {
+        std::thread::sleep(Duration::from_secs(seconds.max(1)));
+        stop.store(true, Ordering::Relaxed);
+    }
+    let lat: Vec<f64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap_or_default())
+        .collect();
+    let rate = lat.len() as f64 / started.elapsed().as_secs_f64();
+    (rate, errors.load(Ordering::Relaxed), lat)
+}
+
+/// `host:port` and path of a plain `http://` URL on this machine.
+fn http_address(url: &str) -> AppResult<(String, String)> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| {
+        AppError::internal(format!(
+            "--peer-url {url:?}: only http:// URLs are supported"
+        ))
+    })?;
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/graphql"),
+    };
+    if host.is_empty() {
+        return Err(AppError::internal(format!("--peer-url {url:?}: no host")));
+    }
+    let host = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:80")
+    };
+    Ok((host, path.to_owned()))
+}
+
+/// The questions of the peer comparison: every (indicator, period) among `indicators` for
+/// which the database holds counted figures, a period being a year or one of its quarters
+/// (quarters where quarterly figures exist) that has ended. Returns (indicator, basisset period, first day,
+/// last day), sorted.
+fn peer_questions(
+    conn: &mut DbConn,
+    indicators: &[String],
+) -> AppResult<Vec<(String, String, String, String)>> {
+    use crate::db::schema::figures;
+    let present: Vec<(String, String, chrono::NaiveDate)> = figures::table
+        .filter(figures::counted.eq(true))
+        .filter(figures::indicator.eq_any(indicators))
+        .select((
+            figures::indicator,
+            figures::period_type,
+            figures::period_start,
+        ))
+        .distinct()
+        .load(conn)?;
+    // Periods that have ended only: the year in progress holds some quarters, which the peer
+    // would add up but basisset, rightly, does not call a year.
+    let today = chrono::Utc::now().date_naive();
+    let mut questions = std::collections::BTreeSet::new();
+    for (indicator, period_type, start) in present {
+        let year = chrono::Datelike::year(&start);
+        if year < chrono::Datelike::year(&today) {
+            questions.insert((
+                indicator.clone(),
+                year.to_string(),
+                format!("{year}-01-01"),
+                format!("{year}-12-31"),
+            ));
+        }
+        if period_type == PeriodType::Quarter.as_str() {
+            let q = chrono::Datelike::month0(&start) / 3;
+            let (from, to) = [
+                ("01-01", "03-31"),
+                ("04-01", "06-30"),
+                ("07-01", "09-30"),
+                ("10-01", "12-31"),
+            ][q as usize];
+            if format!("{year}-{to}") >= today.to_string() {
+                continue;
+            }
+            questions.insert((
+                indicator,
+                format!("{year}-Q{}", q + 1),
+                format!("{year}-{from}"),
+                format!("{year}-{to}"),
+            ));
+        }
+    }
+    Ok(questions.into_iter().collect())
+}
+
+/// basisset against PostGraphile 5 + pg-aggregates (`bench/peer`) on the same grouped
+/// aggregate, interleaved in one run with the same clients and seconds.
+fn peer(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> {
+    let url = args.peer_url.as_deref().ok_or_else(|| {
+        AppError::internal(
+            "bench peer needs --peer-url http://127.0.0.1:PORT/graphql: start the peer with \
+             bench/peer/run.sh --database-url ... --port PORT (BENCHMARKS.md)",
+        )
+    })?;
+    let (peer_addr, peer_path) = http_address(url)?;
+    // The national demo set in an empty database (as the view benchmark seeds it); any other
+    // data set is compared as it is.
+    let figures: i64 = crate::db::schema::figures::table
+        .count()
+        .get_result(&mut state.db.get()?)?;
+    let figures = if figures == 0 {
+        demo_data_set(state, args)?
+    } else {
+        figures
+    };
+    let io = |e: std::io::Error| AppError::internal(e.to_string());
+    let clients = args.clients.max(1);
+    println!("## PostGraphile + pg-aggregates on the same grouped aggregate ({figures} figures)\n");
+
+    // The same question to both: for every additive flow indicator and every year and quarter
+    // with counted figures, those figures summed per organisation.
+    let flows: Vec<String> = state
+        .catalogue
+        .current()
+        .indicators
+        .iter()
+        .filter(|i| i.kind == Kind::Flow && i.additive && !i.retired)
+        .map(|i| i.code.clone())
+        .collect();
+    let questions = peer_questions(&mut *state.db.get()?, &flows)?;
+    let (first, last) = (
+        questions
+            .iter()
+            .map(|q| &q.2[..4])
+            .min()
+            .unwrap_or_default()
+            .to_owned(),
+        questions
+            .iter()
+            .map(|q| &q.3[..4])
+            .max()
+            .unwrap_or_default()
+            .to_owned(),
+    );
+    let mut pairs: Vec<(Call, Call)> = Vec::new();
+    for (indicator, period, from, to) in &questions {
+        let body = json!({
+            "query": PEER_QUERY,
+            "variables": {"indicator": indicator, "from": from, "to": to},
+        })
+        .to_string()
+        .into_bytes();
+        pairs.push((
+            Call {
+                method: "GET",
+                path: format!(
+                    "/api/v1/views/aggregate?indicator={indicator}&period={period}&groupBy=teamType"
+                ),
+                body: Vec::new(),
+            },
+            Call {
+                method: "POST",
+                path: peer_path.clone(),
+                body,
+            },
+        ));
+    }
+    if pairs.is_empty() {
+        return Err(AppError::internal(
+            "no counted figures of a flow indicator to compare",
+        ));
+    }
+    let mut rng = crate::demo::Rng::new(15);
+    for k in (1..pairs.len()).rev() {
+        let j = rng.below(k + 1);
+        pairs.swap(k, j);
+    }
+    let (ours, theirs): (Vec<Call>, Vec<Call>) = pairs.into_iter().unzip();
+
+    // The Associatie sees every cell exactly, as the peer does (no disclosure control there).
+    let mut conn = state.db.get()?;
+    let creds = clients::create(
+        &mut conn,
+        &Caller::System,
+        clients::NewClient {
+            name: "benchmark peer comparison".into(),
+            role: Role::Associatie,
+            organisation_id: None,
+        },
+    )?;
+    let (addr, handle) = start_server(state.clone(), cores);
+    let (addr_cold, handle_cold) = start_server(uncached.clone(), cores);
+    let result = (|| -> AppResult<()> {
+        let auth = bearer(&addr, &creds)?;
+        let ours_h = vec![("Authorization".to_owned(), auth)];
+        let theirs_h = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        // Is the peer there, and does it answer the question?
+        let mut c = Client::connect(&peer_addr).map_err(|e| {
+            AppError::internal(format!(
+                "the peer at {url} does not answer ({e}): start it with bench/peer/run.sh \
+                 --database-url ... --port PORT"
+            ))
+        })?;
+        let (status, body) = c
+            .request(
+                "POST",
+                &peer_path,
+                &[("Content-Type", "application/json")],
+                &theirs[0].body,
+            )
+            .map_err(io)?;
+        if !peer_answered(status, &body) {
+            return Err(AppError::internal(format!(
+                "the peer at {url} did not answer the grouped aggregate: {status} {}",
+                truncated(&body)
+            )));
+        }
+        println!(
+            "{} distinct questions: every additive flow indicator ({}) x every year {first}-{last} \
+             and quarter with counted figures. basisset: the Associatie's exact view, \
+             `GET /api/v1/views/aggregate?indicator=I&period=P&groupBy=teamType` (counted \
+             figures per organisation, then per team type with quartiles). PostGraphile 5 + \
+             pg-aggregates (`bench/peer`, {url}): `allFigures(condition: {{indicator, counted: \
+             true}}, filter: {{periodStart >= from, periodEnd <= to}}) {{ groupedAggregates(groupBy: \
+             [ORGANISATION_ID]) {{ keys sum {{ value }} }} }}`. An answer counts when it is 200 with \
+             at least one group. {clients} keep-alive clients per side; the sides take turns, \
+             the peer first in each row.\n",
+            ours.len(),
+            flows.len()
+        );
+        // Warm-up, not measured: every question once to each side (the cache-off service, so
+        // the view cache of the shipped one stays cold), for the database's buffers.
+        let (_, e1, _) = drive(&peer_addr, &theirs_h, &theirs, peer_answered, clients, None);
+        let (_, e2, _) = drive(&addr_cold, &ours_h, &ours, basisset_answered, clients, None);
+        if e1 + e2 > 0 {
+            println!("(warm-up: {e1} peer errors, {e2} basisset errors)\n");
+        }
+        println!(
+            "| basisset | requests/s | p50 ms | p99 ms | errors | PostGraphile + pg-aggregates \
+             requests/s | p50 ms | p99 ms | errors | ratio basisset / PostGraphile |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        let rows: [(&str, &str, Option<u64>); 3] = [
+            (
+                "as shipped, each question once (view cache misses)",
+                addr.as_str(),
+                None,
+            ),
+            (
+                "as shipped, cycling through the questions (typical)",
+                addr.as_str(),
+                Some(args.seconds),
+            ),
+            (
+                "view cache off, cycling",
+                addr_cold.as_str(),
+                Some(args.seconds),
+            ),
+        ];
+        let mut worst = f64::INFINITY;
+        for (label, address, seconds) in rows {
+            let (p_rate, p_err, mut p_lat) = drive(
+                &peer_addr,
+                &theirs_h,
+                &theirs,
+                peer_answered,
+                clients,
+                seconds,
+            );
+            let (b_rate, b_err, mut b_lat) =
+                drive(address, &ours_h, &ours, basisset_answered, clients, seconds);
+            let q = |lat: &mut Vec<f64>, p: f64| {
+                if lat.is_empty() {
+                    f64::NAN
+                } else {
+                    pct(lat, p)
+                }
+            };
+            let ratio = b_rate / p_rate;
+            worst = worst.min(ratio);
+            println!(
+                "| {label} | **{b_rate:.0}** | {:.2} | {:.2} | {b_err} | {p_rate:.0} | {:.2} | \
+                 {:.2} | {p_err} | **{ratio:.2}x** |",
+                q(&mut b_lat, 0.5),
+                q(&mut b_lat, 0.99),
+                q(&mut p_lat, 0.5),
+                q(&mut p_lat, 0.99),
+            );
+        }
+        println!(
+            "\nLowest ratio: basisset {worst:.2}x PostGraphile + pg-aggregates (target: at \
+             least 2x).\n"
+        );
+        Ok(())
+    })();
+    actix_web::rt::System::new().block_on(async {
+        handle.stop(true).await;
+        handle_cold.stop(true).await;
+    });
+    diesel::delete(
+        crate::db::schema::api_clients::table
+            .filter(crate::db::schema::api_clients::id.eq(&creds.client_id)),
+    )
+    .execute(&mut conn)?;
+    result
 }

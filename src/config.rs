@@ -436,7 +436,9 @@ pub struct DemoArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Which benchmark: ingest (issue: submissions) or views (aggregates), or all.
+    /// Which benchmark: ingest (issue: submissions), views (aggregates), workloads, peer
+    /// (against PostGraphile + pg-aggregates, needs --peer-url), or all (peer only with
+    /// --peer-url).
     #[arg(value_enum, default_value_t = BenchKind::All)]
     pub which: BenchKind,
     /// Seconds of sustained load per throughput measurement.
@@ -454,6 +456,11 @@ pub struct BenchArgs {
     /// Sequential requests per query for the latency medians.
     #[arg(long, default_value_t = 300)]
     pub rounds: usize,
+    /// GraphQL endpoint of the peer for `bench peer`: PostGraphile 5 with pg-aggregates over
+    /// the same database, started with `bench/peer/run.sh --database-url ... --port 5678`
+    /// (e.g. http://127.0.0.1:5678/graphql; plain HTTP on this machine only).
+    #[arg(long, value_name = "URL")]
+    pub peer_url: Option<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -462,5 +469,8 @@ pub enum BenchKind {
     Views,
     /// Cache-miss, cache-hit and deadline workloads (needs the view benchmark's data set).
     Workloads,
+    /// The same grouped aggregate against PostGraphile + pg-aggregates (needs --peer-url and
+    /// the view benchmark's data set).
+    Peer,
     All,
 }
