@@ -130,3 +130,16 @@ fn the_benchmark_command_runs() {
     assert!(stdout.contains("figures/s"), "{stdout}");
     assert!(stdout.contains("API ingest reaches"), "{stdout}");
 }
+
+#[test]
+fn the_peer_benchmark_asks_for_its_peer() {
+    let db = TestDb::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_basisset"))
+        .args(["--database-url", &db.url, "--log", "warn", "bench", "peer"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("--peer-url"), "{stderr}");
+    assert!(stderr.contains("bench/peer/run.sh"), "{stderr}");
+}
