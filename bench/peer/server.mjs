@@ -8,7 +8,8 @@
 // sends (see BENCHMARKS.md):
 //
 //   { allFigures(condition: {indicator: "nieuwe_aanmeldingen", counted: true},
-//                filter: {periodStart: {greaterThanOrEqualTo: "2024-01-01"},
+//                filter: {periodStart: {greaterThanOrEqualTo: "2024-01-01",
+//                                       lessThanOrEqualTo: "2024-12-31"},
 //                         periodEnd: {lessThanOrEqualTo: "2024-12-31"}}) {
 //       groupedAggregates(groupBy: [ORGANISATION_ID]) { keys sum { value } } } }
 
