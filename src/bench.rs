@@ -1602,19 +1602,18 @@ fn peer(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -
         .map(|i| i.code.clone())
         .collect();
     let questions = peer_questions(&mut *state.db.get()?, &flows)?;
+    // The span, for the report: the first year and the last period (a year or a quarter).
     let (first, last) = (
         questions
             .iter()
-            .map(|q| &q.2[..4])
+            .map(|q| q.2[..4].to_owned())
             .min()
-            .unwrap_or_default()
-            .to_owned(),
+            .unwrap_or_default(),
         questions
             .iter()
-            .map(|q| &q.3[..4])
-            .max()
-            .unwrap_or_default()
-            .to_owned(),
+            .max_by(|a, b| a.3.cmp(&b.3).then(b.1.len().cmp(&a.1.len())))
+            .map(|q| q.1.clone())
+            .unwrap_or_default(),
     );
     let mut pairs: Vec<(Call, Call)> = Vec::new();
     for (indicator, period, from, to) in &questions {
@@ -1649,6 +1648,12 @@ fn peer(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -
         let j = rng.below(k + 1);
         pairs.swap(k, j);
     }
+    // The public gets years only (protected tables); the Associatie every period.
+    let (ours_years, theirs_years): (Vec<Call>, Vec<Call>) = pairs
+        .iter()
+        .filter(|(ours, _)| !ours.path.contains("-Q"))
+        .cloned()
+        .unzip();
     let (ours, theirs): (Vec<Call>, Vec<Call>) = pairs.into_iter().unzip();
 
     // The Associatie sees every cell exactly, as the peer does (no disclosure control there).
@@ -1690,16 +1695,19 @@ fn peer(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -
             )));
         }
         println!(
-            "{} distinct questions: every additive flow indicator ({}) x every year {first}-{last} \
-             and quarter with counted figures. basisset: the Associatie's exact view, \
-             `GET /api/v1/views/aggregate?indicator=I&period=P&groupBy=teamType` (counted \
-             figures per organisation, then per team type with quartiles). PostGraphile 5 + \
-             pg-aggregates (`bench/peer`, {url}): `allFigures(condition: {{indicator, counted: \
-             true}}, filter: {{from <= periodStart <= to, periodEnd <= to}}) {{ groupedAggregates(groupBy: \
-             [ORGANISATION_ID]) {{ keys sum {{ value }} }} }}`. An answer counts when it is 200 with \
-             at least one group. {clients} keep-alive clients per side; the sides take turns, \
-             the peer first in each row.\n",
+            "{} distinct questions ({} of them years): every additive flow indicator ({}) x \
+             every year and quarter from {first} to {last} that has ended and has counted \
+             figures. basisset: `GET \
+             /api/v1/views/aggregate?indicator=I&period=P&groupBy=teamType` (counted figures per \
+             organisation, then per team type with quartiles), as the Associatie (exact, every \
+             period) and as the public (years only, cut from the protected tables). PostGraphile \
+             5 + pg-aggregates (`bench/peer`, {url}): `allFigures(condition: {{indicator, \
+             counted: true}}, filter: {{from <= periodStart <= to, periodEnd <= to}}) {{ \
+             groupedAggregates(groupBy: [ORGANISATION_ID]) {{ keys sum {{ value }} }} }}`. An \
+             answer counts when it is 200 with at least one group. {clients} keep-alive clients \
+             per side; the sides take turns, the peer first in each row, on the same questions.\n",
             ours.len(),
+            ours_years.len(),
             flows.len()
         );
         // Warm-up, not measured. The protected table families (the Associatie's view says what
@@ -1740,35 +1748,70 @@ fn peer(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -
              requests/s | p50 ms | p99 ms | errors | ratio basisset / PostGraphile |"
         );
         println!("|---|---|---|---|---|---|---|---|---|---|");
-        let rows: [(&str, &str, Option<u64>); 3] = [
+        // (basisset's side, its service, caller and questions, the peer's questions, seconds:
+        // None for each question once.)
+        type Row<'a> = (
+            &'a str,
+            &'a str,
+            &'a [(String, String)],
+            &'a [Call],
+            &'a [Call],
+            Option<u64>,
+        );
+        let rows: [Row; 5] = [
             (
-                "as shipped, each question once (view cache misses)",
-                addr.as_str(),
+                "Associatie, as shipped, each question once (view cache misses)",
+                &addr,
+                &ours_h,
+                &ours,
+                &theirs,
                 None,
             ),
             (
-                "as shipped, cycling through the questions (typical)",
-                addr.as_str(),
+                "Associatie, as shipped, cycling through the questions (typical)",
+                &addr,
+                &ours_h,
+                &ours,
+                &theirs,
                 Some(args.seconds),
             ),
             (
-                "view cache off, cycling",
-                addr_cold.as_str(),
+                "Associatie, view cache off, cycling",
+                &addr_cold,
+                &ours_h,
+                &ours,
+                &theirs,
+                Some(args.seconds),
+            ),
+            (
+                "public (anonymous), as shipped, each year question once (view cache misses)",
+                &addr,
+                &[],
+                &ours_years,
+                &theirs_years,
+                None,
+            ),
+            (
+                "public (anonymous), view cache off, cycling through the year questions",
+                &addr_cold,
+                &[],
+                &ours_years,
+                &theirs_years,
                 Some(args.seconds),
             ),
         ];
         let mut worst = f64::INFINITY;
-        for (label, address, seconds) in rows {
+        for (label, address, headers, ours, theirs, seconds) in rows {
             let (p_rate, p_err, mut p_lat) = drive(
                 &peer_addr,
                 &theirs_h,
-                &theirs,
+                theirs,
                 peer_answered,
                 clients,
                 seconds,
             );
             let (b_rate, b_err, mut b_lat) =
-                drive(address, &ours_h, &ours, basisset_answered, clients, seconds);
+                drive(address, headers, ours, basisset_answered, clients, seconds);
             let q = |lat: &mut Vec<f64>, p: f64| {
                 if lat.is_empty() {
                     f64::NAN
