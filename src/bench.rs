@@ -1465,10 +1465,10 @@ fn drive(
                         Some(_) => &calls[k % calls.len()],
                     };
                     let t = Instant::now();
-                    match c.request(call.method, &call.path, &h, &call.body) {
-                        Ok((status, body)) if check(status, &body) => {
-                            lat.push(t.elapsed().as_secs_f64() * 1000.0)
-                        }
+                    let answer = c.request(call.method, &call.path, &h, &call.body);
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    match answer {
+                        Ok((status, body)) if check(status, &body) => lat.push(ms),
                         _ => {
                             errors.fetch_add(1, Ordering::Relaxed);
                         }
@@ -1514,8 +1514,8 @@ fn http_address(url: &str) -> AppResult<(String, String)> {
 
 /// The questions of the peer comparison: every (indicator, period) among `indicators` for
 /// which the database holds counted figures, a period being a year or one of its quarters
-/// (quarters where quarterly figures exist) that has ended. Returns (indicator, basisset period, first day,
-/// last day), sorted.
+/// (where quarterly figures exist) that has ended. Returns (indicator, basisset period, first
+/// day, last day), sorted.
 fn peer_questions(
     conn: &mut DbConn,
     indicators: &[String],
