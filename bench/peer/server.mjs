@@ -20,9 +20,9 @@ import { createServer } from "node:http";
 import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
 
-// PostGraphile 5 declares Node >= 22. On Node 20 the one newer built-in its packages use is
-// Promise.withResolvers (Node 22); provide it before they are loaded (hence the dynamic imports
-// below: static imports would be evaluated before this line).
+// PostGraphile 5 declares Node >= 22. On Node 20 the one newer built-in found in its packages'
+// code is Promise.withResolvers (Node 22); provide it before they are loaded (hence the dynamic
+// imports below: static imports would be evaluated before this line).
 if (typeof Promise.withResolvers !== "function") {
   Object.defineProperty(Promise, "withResolvers", {
     configurable: true,
