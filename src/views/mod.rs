@@ -680,6 +680,53 @@ macro_rules! rollup_sql {
             $group
         )
     };
+    ($select:literal, kind $kind:ident, $group:literal) => {
+        concat!(
+            "SELECT organisation_id, period_type, ",
+            $select,
+            ", ",
+            kind_sums!($kind),
+            ", publication FROM figure_rollups WHERE indicator = ? AND period_start >= ? \
+             AND period_start <= ? AND period_end <= ? AND catalogue_version ?",
+            $group
+        )
+    };
+}
+
+/// The sums of the roll-up columns [`acc_of`] takes, for the kinds whose figures have them:
+/// `plain` (flows, stocks, amounts: values), `ratio` (numerators and denominators), `survey`
+/// (respondents), `mean` (cases); the columns a kind's figures never have are NULL.
+macro_rules! kind_sums {
+    (plain) => {
+        "SUM(value_sum), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
+         CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION), \
+         CAST(NULL AS BIGINT), CAST(SUM(figures) AS BIGINT)"
+    };
+    (ratio) => {
+        "SUM(value_sum), CAST(SUM(numerator) AS BIGINT), CAST(SUM(denominator) AS BIGINT), \
+         CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION), \
+         CAST(NULL AS BIGINT), CAST(SUM(figures) AS BIGINT)"
+    };
+    (survey) => {
+        "SUM(value_sum), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
+         SUM(respondents_weighted), CAST(SUM(respondents) AS BIGINT), \
+         CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), CAST(SUM(figures) AS BIGINT)"
+    };
+    (mean) => {
+        "SUM(value_sum), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), \
+         CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), SUM(cases_weighted), \
+         CAST(SUM(cases) AS BIGINT), CAST(SUM(figures) AS BIGINT)"
+    };
+}
+
+/// Which of the per-kind statements (in the order of [`kind_sums`]) serves a kind.
+fn kind_index(kind: Kind) -> usize {
+    match kind {
+        Kind::Flow | Kind::Stock | Kind::Amount => 0,
+        Kind::Ratio => 1,
+        Kind::Survey => 2,
+        Kind::MeanDuration => 3,
+    }
 }
 
 /// SQL types of a roll-up row as [`fetch`] and [`fetch_summed`] select it.
@@ -803,35 +850,30 @@ pub fn fetch_summed(
     if sums && units.iter().all(|u| u.kind == PeriodType::Year) {
         return fetch_years(conn, kind, indicator, versions, first.year, last.year);
     }
-    macro_rules! summed {
+    // Per kind, only the sums its figures have (the others are NULL in every figure of the
+    // kind: validation sees to that); each text is prepared once per connection.
+    macro_rules! by_kind {
         ($select:literal, $group:literal) => {
-            rollup_sql!(
-                $select,
-                "SUM(value_sum), CAST(SUM(numerator) AS BIGINT), \
-                 CAST(SUM(denominator) AS BIGINT), SUM(respondents_weighted), \
-                 CAST(SUM(respondents) AS BIGINT), SUM(cases_weighted), \
-                 CAST(SUM(cases) AS BIGINT), CAST(SUM(figures) AS BIGINT)",
-                $group
-            )
+            [
+                rollup_sql!($select, kind plain, $group),
+                rollup_sql!($select, kind ratio, $group),
+                rollup_sql!($select, kind survey, $group),
+                rollup_sql!($select, kind mean, $group),
+            ]
         };
     }
-    const PER_TYPE_FLOW: &str = summed!(
-        "MAX(period_start), COUNT(DISTINCT period_start), ''",
-        " GROUP BY organisation_id, period_type, publication"
-    );
-    const PER_TYPE: &str = summed!(
+    // Per organisation and period type: only for kinds that need not count their periods
+    // (flows do, and a sort for COUNT(DISTINCT) costs more than returning their few periods).
+    const PER_TYPE: [&str; 4] = by_kind!(
         "MAX(period_start), CAST(1 AS BIGINT), ''",
         " GROUP BY organisation_id, period_type, publication"
     );
-    const PER_PERIOD: &str = summed!(
+    const PER_PERIOD: [&str; 4] = by_kind!(
         "period_start, CAST(1 AS BIGINT), ''",
         " GROUP BY organisation_id, period_type, period_start, publication"
     );
-    let sql = match (per_type && sums, kind) {
-        (true, Kind::Flow) => PER_TYPE_FLOW,
-        (true, _) => PER_TYPE,
-        (false, _) => PER_PERIOD,
-    };
+    let per_type = per_type && !matches!(kind, Kind::Flow | Kind::Stock | Kind::Amount);
+    let sql = if per_type { PER_TYPE } else { PER_PERIOD }[kind_index(kind)];
     rollup_rows(conn, sql, indicator, versions, first.start(), last.end())?
         .into_iter()
         .map(|row| view_row(kind, row))
@@ -848,12 +890,37 @@ fn fetch_years(
     to: i32,
 ) -> AppResult<Vec<ViewRow>> {
     use crate::db::prepared::{Bind, Fixed};
-    const SQL: &str = "SELECT organisation_id, period_type, last_start, periods, '', value_sum, \
-        numerator, denominator, respondents_weighted, respondents, cases_weighted, cases, \
-        figures, publication FROM figure_rollup_years \
-        WHERE indicator = ? AND year >= ? AND year <= ? AND catalogue_version ?";
+    macro_rules! years {
+        ($columns:literal) => {
+            concat!(
+                "SELECT organisation_id, period_type, last_start, periods, '', ",
+                $columns,
+                ", publication FROM figure_rollup_years \
+                 WHERE indicator = ? AND year >= ? AND year <= ? AND catalogue_version ?"
+            )
+        };
+    }
+    const SQL: [&str; 4] = [
+        years!(
+            "value_sum, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION), \
+             CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), figures"
+        ),
+        years!(
+            "value_sum, numerator, denominator, CAST(NULL AS DOUBLE PRECISION), \
+             CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), figures"
+        ),
+        years!(
+            "value_sum, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), respondents_weighted, \
+             respondents, CAST(NULL AS DOUBLE PRECISION), CAST(NULL AS BIGINT), figures"
+        ),
+        years!(
+            "value_sum, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION), \
+             CAST(NULL AS BIGINT), cases_weighted, cases, figures"
+        ),
+    ];
+    let sql = SQL[kind_index(kind)];
     let query = Fixed::<RollupRowSql>::new(
-        SQL,
+        sql,
         vec![
             Bind::Text(indicator.to_owned()),
             Bind::Int(from),
