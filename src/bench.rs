@@ -312,45 +312,58 @@ fn throughput(
     clients: usize,
     seconds: u64,
 ) -> (f64, u64, Vec<f64>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let errors = Arc::new(AtomicU64::new(0));
-    let paths: Arc<Vec<String>> = Arc::new(paths.to_vec());
-    let started = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|i| {
-            let (stop, errors, paths, addr) =
-                (stop.clone(), errors.clone(), paths.clone(), addr.to_owned());
-            let auth = auth.map(str::to_owned);
-            std::thread::spawn(move || {
-                let mut lat = Vec::new();
-                let Ok(mut c) = Client::connect(&addr) else {
-                    return lat;
-                };
-                let headers: Vec<(&str, &str)> =
-                    auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-                let mut k = i;
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    match c.request("GET", &paths[k % paths.len()], &headers, b"") {
-                        Ok((200, _)) => lat.push(t.elapsed().as_secs_f64() * 1000.0),
-                        _ => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    k += 1;
-                }
-                lat
-            })
+    drive(
+        addr,
+        &auth_header(auth),
+        &gets(paths),
+        ok,
+        clients,
+        Some(seconds),
+    )
+}
+
+/// GET requests of `paths`, as [`drive`] sends them.
+fn gets(paths: &[String]) -> Vec<Call> {
+    paths
+        .iter()
+        .map(|p| Call {
+            method: "GET",
+            path: p.clone(),
+            body: Vec::new(),
         })
-        .collect();
-    std::thread::sleep(Duration::from_secs(seconds.max(1)));
-    stop.store(true, Ordering::Relaxed);
-    let lat: Vec<f64> = threads
+        .collect()
+}
+
+/// The `Authorization` header, if any.
+fn auth_header(auth: Option<&str>) -> Vec<(String, String)> {
+    auth.map(|a| ("Authorization".to_owned(), a.to_owned()))
         .into_iter()
-        .flat_map(|t| t.join().unwrap_or_default())
-        .collect();
-    let rate = lat.len() as f64 / started.elapsed().as_secs_f64();
-    (rate, errors.load(Ordering::Relaxed), lat)
+        .collect()
+}
+
+/// An answer that counts: status 200.
+fn ok(status: u16, _: &[u8]) -> bool {
+    status == 200
+}
+
+/// A temporary Associatie client for a benchmark (removed with [`remove_client`]).
+fn analyst(conn: &mut DbConn, name: &str) -> AppResult<clients::IssuedCredentials> {
+    clients::create(
+        conn,
+        &Caller::System,
+        clients::NewClient {
+            name: name.into(),
+            role: Role::Associatie,
+            organisation_id: None,
+        },
+    )
+}
+
+fn remove_client(conn: &mut DbConn, creds: &clients::IssuedCredentials) -> AppResult<()> {
+    use crate::db::schema::api_clients;
+    diesel::delete(api_clients::table.filter(api_clients::id.eq(&creds.client_id)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The national demo data set: seeded (and analysed) in an empty database, refused in a database
@@ -450,15 +463,7 @@ fn views(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) 
     let io = |e: std::io::Error| AppError::internal(e.to_string());
     // The Associatie sees exact figures: its views are pooled from the roll-ups on every
     // request when the cache is off (the public's are cut from protected table families).
-    let analyst = clients::create(
-        &mut conn,
-        &Caller::System,
-        clients::NewClient {
-            name: "benchmark analyst".into(),
-            role: Role::Associatie,
-            organisation_id: None,
-        },
-    )?;
+    let analyst = analyst(&mut conn, "benchmark analyst")?;
     let auth = bearer(&addr_cold, &analyst)?;
     let associatie = [("Authorization", auth.as_str())];
     let mut cold = Client::connect(&addr_cold).map_err(io)?;
@@ -539,11 +544,7 @@ fn views(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) 
             pct(&mut lat, 0.99)
         );
     }
-    diesel::delete(
-        crate::db::schema::api_clients::table
-            .filter(crate::db::schema::api_clients::id.eq(&analyst.client_id)),
-    )
-    .execute(&mut conn)?;
+    remove_client(&mut conn, &analyst)?;
     println!("\nTarget: at least 1,000 requests/s.\n");
     actix_web::rt::System::new().block_on(async {
         handle.stop(true).await;
@@ -1076,43 +1077,7 @@ fn each_once(
     auth: Option<&str>,
     clients: usize,
 ) -> (f64, u64, Vec<f64>) {
-    let next = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let urls: Arc<Vec<String>> = Arc::new(urls.to_vec());
-    let started = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|_| {
-            let (next, errors, urls, addr) =
-                (next.clone(), errors.clone(), urls.clone(), addr.to_owned());
-            let auth = auth.map(str::to_owned);
-            std::thread::spawn(move || {
-                let mut lat = Vec::new();
-                let Ok(mut c) = Client::connect(&addr) else {
-                    return lat;
-                };
-                let headers: Vec<(&str, &str)> =
-                    auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    let Some(url) = urls.get(k) else { break };
-                    let t = Instant::now();
-                    match c.request("GET", url, &headers, b"") {
-                        Ok((200, _)) => lat.push(t.elapsed().as_secs_f64() * 1000.0),
-                        _ => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-                lat
-            })
-        })
-        .collect();
-    let lat: Vec<f64> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap_or_default())
-        .collect();
-    let rate = lat.len() as f64 / started.elapsed().as_secs_f64();
-    (rate, errors.load(Ordering::Relaxed), lat)
+    drive(addr, &auth_header(auth), &gets(urls), ok, clients, None)
 }
 
 /// Transactions the database has counted for this database so far (PostgreSQL).
@@ -1261,15 +1226,7 @@ fn workloads(state: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> 
     );
     // The same URLs once each for the Associatie: exact figures, pooled from the summed
     // roll-ups (read once per indicator and year, then shared by its other groupings).
-    let analyst = clients::create(
-        &mut conn,
-        &Caller::System,
-        clients::NewClient {
-            name: "benchmark analyst (workloads)".into(),
-            role: Role::Associatie,
-            organisation_id: None,
-        },
-    )?;
+    let analyst = analyst(&mut conn, "benchmark analyst (workloads)")?;
     let analyst_auth = bearer(&addr, &analyst)?;
     let (rate, errors, mut lat) = each_once(&addr, &urls, Some(&analyst_auth), clients);
     println!(
@@ -1279,11 +1236,7 @@ fn workloads(state: &AppState, args: &BenchArgs, cores: usize) -> AppResult<()> 
         median(&mut lat),
         pct(&mut lat, 0.99)
     );
-    diesel::delete(
-        crate::db::schema::api_clients::table
-            .filter(crate::db::schema::api_clients::id.eq(&analyst.client_id)),
-    )
-    .execute(&mut conn)?;
+    remove_client(&mut conn, &analyst)?;
 
     // 2. Cache hits need no database: count the database's transactions during 2,000 hits.
     if conn.backend() == Backend::Postgres {
@@ -1658,15 +1611,7 @@ fn peer(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -
 
     // The Associatie sees every cell exactly, as the peer does (no disclosure control there).
     let mut conn = state.db.get()?;
-    let creds = clients::create(
-        &mut conn,
-        &Caller::System,
-        clients::NewClient {
-            name: "benchmark peer comparison".into(),
-            role: Role::Associatie,
-            organisation_id: None,
-        },
-    )?;
+    let creds = analyst(&mut conn, "benchmark peer comparison")?;
     let (addr, handle) = start_server(state.clone(), cores);
     let (addr_cold, handle_cold) = start_server(uncached.clone(), cores);
     let result = (|| -> AppResult<()> {
@@ -1840,11 +1785,7 @@ fn peer(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) -
         handle.stop(true).await;
         handle_cold.stop(true).await;
     });
-    diesel::delete(
-        crate::db::schema::api_clients::table
-            .filter(crate::db::schema::api_clients::id.eq(&creds.client_id)),
-    )
-    .execute(&mut conn)?;
+    remove_client(&mut conn, &creds)?;
     result
 }
 
