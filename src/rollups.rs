@@ -168,22 +168,8 @@ struct Row {
     municipality: String,
     #[diesel(sql_type = Text)]
     publication: String,
-    #[diesel(sql_type = BigInt)]
-    figures: i64,
-    #[diesel(sql_type = Nullable<Double>)]
-    value_sum: Option<f64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    numerator: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    denominator: Option<i64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    respondents_weighted: Option<f64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    respondents: Option<i64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    cases_weighted: Option<f64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    cases: Option<i64>,
+    #[diesel(embed)]
+    sums: Sums,
 }
 
 impl Row {
@@ -200,17 +186,9 @@ impl Row {
         )
     }
 
-    /// Equal, where sums of decimals may differ in their last bits by summation order.
+    /// Equal keys and sums ([`Sums::same`]).
     fn same(&self, o: &Row) -> bool {
-        sort_key(self) == sort_key(o)
-            && self.figures == o.figures
-            && self.numerator == o.numerator
-            && self.denominator == o.denominator
-            && self.respondents == o.respondents
-            && self.cases == o.cases
-            && close(self.value_sum, o.value_sum)
-            && close(self.respondents_weighted, o.respondents_weighted)
-            && close(self.cases_weighted, o.cases_weighted)
+        sort_key(self) == sort_key(o) && self.sums.same(&o.sums)
     }
 }
 
@@ -288,11 +266,44 @@ fn differences<R: std::fmt::Debug>(
     out
 }
 
-/// Equal up to the last bits of a sum of decimals (summation order).
-fn close(a: Option<f64>, b: Option<f64>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0),
-        (a, b) => a.is_none() && b.is_none(),
+/// The summed components of a roll-up or year roll-up.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+struct Sums {
+    #[diesel(sql_type = BigInt)]
+    figures: i64,
+    #[diesel(sql_type = Nullable<Double>)]
+    value_sum: Option<f64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    numerator: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    denominator: Option<i64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    respondents_weighted: Option<f64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    respondents: Option<i64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    cases_weighted: Option<f64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    cases: Option<i64>,
+}
+
+impl Sums {
+    /// Equal, where sums of decimals may differ in their last bits by summation order.
+    fn same(&self, o: &Sums) -> bool {
+        fn close(a: Option<f64>, b: Option<f64>) -> bool {
+            match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0),
+                (a, b) => a.is_none() && b.is_none(),
+            }
+        }
+        self.figures == o.figures
+            && self.numerator == o.numerator
+            && self.denominator == o.denominator
+            && self.respondents == o.respondents
+            && self.cases == o.cases
+            && close(self.value_sum, o.value_sum)
+            && close(self.respondents_weighted, o.respondents_weighted)
+            && close(self.cases_weighted, o.cases_weighted)
     }
 }
 
@@ -314,22 +325,8 @@ struct YearRow {
     periods: i64,
     #[diesel(sql_type = Date)]
     last_start: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    figures: i64,
-    #[diesel(sql_type = Nullable<Double>)]
-    value_sum: Option<f64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    numerator: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    denominator: Option<i64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    respondents_weighted: Option<f64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    respondents: Option<i64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    cases_weighted: Option<f64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    cases: Option<i64>,
+    #[diesel(embed)]
+    sums: Sums,
 }
 
 impl YearRow {
@@ -360,14 +357,7 @@ impl YearRow {
         self.sort_key() == o.sort_key()
             && self.periods == o.periods
             && self.last_start == o.last_start
-            && self.figures == o.figures
-            && self.numerator == o.numerator
-            && self.denominator == o.denominator
-            && self.respondents == o.respondents
-            && self.cases == o.cases
-            && close(self.value_sum, o.value_sum)
-            && close(self.respondents_weighted, o.respondents_weighted)
-            && close(self.cases_weighted, o.cases_weighted)
+            && self.sums.same(&o.sums)
     }
 }
 
