@@ -669,23 +669,15 @@ fn acc_of(
 /// many periods the row sums, municipality or ''), `$sums` (the columns [`acc_of`] takes),
 /// the publication level; for one indicator, catalogue versions and the periods in a range.
 macro_rules! rollup_sql {
-    ($select:literal, $sums:literal, $group:literal) => {
+    ($select:literal, kind $kind:ident, $group:literal) => {
+        rollup_sql!($select, kind_sums!($kind), $group)
+    };
+    ($select:literal, $sums:expr, $group:literal) => {
         concat!(
             "SELECT organisation_id, period_type, ",
             $select,
             ", ",
             $sums,
-            ", publication FROM figure_rollups WHERE indicator = ? AND period_start >= ? \
-             AND period_start <= ? AND period_end <= ? AND catalogue_version ?",
-            $group
-        )
-    };
-    ($select:literal, kind $kind:ident, $group:literal) => {
-        concat!(
-            "SELECT organisation_id, period_type, ",
-            $select,
-            ", ",
-            kind_sums!($kind),
             ", publication FROM figure_rollups WHERE indicator = ? AND period_start >= ? \
              AND period_start <= ? AND period_end <= ? AND catalogue_version ?",
             $group
