@@ -331,14 +331,12 @@ impl ViewCache {
         // Taken before the rows are read: rows newer than their stamp are read again at the
         // next version, never the other way round.
         let stamp = deps.stamp(&*self.snapshot(conn)?);
-        {
-            let mut s = self.state.lock().expect("cache lock");
-            if let Some((at, hit)) = s.sums.get(&key)
-                && at == stamp
-                && let Ok(value) = hit.downcast::<T>()
-            {
-                return Ok(value);
-            }
+        if let Some(value) = current(
+            &mut self.state.lock().expect("cache lock").sums,
+            &key,
+            &stamp,
+        ) {
+            return Ok(value);
         }
         let value = Arc::new(load(conn.get()?)?);
         let mut s = self.state.lock().expect("cache lock");
@@ -383,15 +381,14 @@ impl ViewCache {
             return compute(conn).map(Arc::new);
         }
         let stamp = deps.stamp(&*self.snapshot(conn)?);
-        {
-            let mut s = self.state.lock().expect("cache lock");
-            if let Some((at, hit)) = s.entries.get(&key)
-                && at == stamp
-                && let Ok(value) = hit.downcast::<T>()
-            {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(value);
-            }
+        let hit = current(
+            &mut self.state.lock().expect("cache lock").entries,
+            &key,
+            &stamp,
+        );
+        if let Some(value) = hit {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(value);
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         USED_STALE.with(|c| c.set(false));
@@ -403,6 +400,18 @@ impl ViewCache {
         s.entries.insert(key, (stamp, value.clone() as Entry));
         Ok(value)
     }
+}
+
+/// The value stored under `key` if it was computed at `stamp` (and is a `T`).
+fn current<T: Send + Sync + 'static>(
+    store: &mut Lru<(Vec<i64>, Entry)>,
+    key: &str,
+    stamp: &[i64],
+) -> Option<Arc<T>> {
+    store
+        .get(key)
+        .filter(|(at, _)| at.as_slice() == stamp)
+        .and_then(|(_, hit)| hit.downcast::<T>().ok())
 }
 
 #[cfg(test)]
