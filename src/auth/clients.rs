@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AuthService, Caller, ClientIdentity, Role, TokenResponse, base64_url, keys};
 use crate::audit::{self, AuditAction, AuditSubject};
-use crate::db::schema::{api_clients, organisations};
+use crate::db::schema::{api_clients, data_version, organisations};
 use crate::db::{DbConn, utc};
 use crate::error::{AppError, AppResult, FieldIssue};
 
@@ -415,15 +415,22 @@ pub fn grant(
 
 /// The caller behind verified claims, checked against the database at every request: a revoked
 /// client, a rotated secret or a deactivated organisation ends the token's validity at once.
-pub fn caller_for(conn: &mut DbConn, claims: &super::Claims) -> AppResult<Caller> {
+/// Also gives the data version read in the same statement (signed-in callers see every commit at
+/// once: [`crate::db::versions::Versions::observe`]).
+pub fn caller_for(conn: &mut DbConn, claims: &super::Claims) -> AppResult<(Caller, i64)> {
     let found = api_clients::table
         .left_join(organisations::table)
+        .inner_join(data_version::table.on(data_version::id.eq(1)))
         .filter(api_clients::id.eq(&claims.sub))
-        .select((ClientRow::as_select(), organisations::active.nullable()))
-        .first::<(ClientRow, Option<bool>)>(conn)
+        .select((
+            ClientRow::as_select(),
+            organisations::active.nullable(),
+            data_version::version,
+        ))
+        .first::<(ClientRow, Option<bool>, i64)>(conn)
         .optional()?;
     let invalid = |why: &str| AppError::unauthenticated(format!("invalid token: {why}"));
-    let Some((row, org_active)) = found else {
+    let Some((row, org_active, data)) = found else {
         return Err(invalid("unknown client"));
     };
     if row.revoked_at.is_some() {
@@ -435,10 +442,11 @@ pub fn caller_for(conn: &mut DbConn, claims: &super::Claims) -> AppResult<Caller
     if org_active == Some(false) {
         return Err(invalid("organisation deactivated"));
     }
-    Ok(Caller::Client(ClientIdentity {
+    let caller = Caller::Client(ClientIdentity {
         client_id: row.id.clone(),
         name: row.name.clone(),
         role: row.role()?,
         organisation_id: row.organisation_id,
-    }))
+    });
+    Ok((caller, data))
 }

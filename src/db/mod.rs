@@ -232,7 +232,7 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || f(&mut LazyConn::Pool(&db, None)))
+        actix_web::web::block(move || f(&mut LazyConn::pool(&db)))
             .await
             .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
     }
@@ -354,28 +354,55 @@ pub fn data_version(conn: &mut DbConn) -> AppResult<i64> {
 }
 
 /// A connection taken from the pool only when first needed (a cached view needs none), or one
-/// the caller already holds.
-pub enum LazyConn<'a> {
+/// the caller already holds, and the versions the work reads at (pinned at the first read, so
+/// one request sees one state and reads the versions at most once).
+pub struct LazyConn<'a> {
+    source: Source<'a>,
+    pinned: Option<std::sync::Arc<versions::Snapshot>>,
+}
+
+enum Source<'a> {
     Pool(&'a Db, Option<PooledConn>),
     Held(&'a mut DbConn),
 }
 
 impl<'a> LazyConn<'a> {
+    /// A connection from `db`'s pool, taken when first needed.
+    pub fn pool(db: &'a Db) -> Self {
+        LazyConn {
+            source: Source::Pool(db, None),
+            pinned: None,
+        }
+    }
+
     pub fn held(conn: &'a mut DbConn) -> Self {
-        LazyConn::Held(conn)
+        LazyConn {
+            source: Source::Held(conn),
+            pinned: None,
+        }
     }
 
     /// The connection, taken from the pool now if need be.
     pub fn get(&mut self) -> AppResult<&mut DbConn> {
-        match self {
-            LazyConn::Held(c) => Ok(c),
-            LazyConn::Pool(db, slot) => {
+        match &mut self.source {
+            Source::Held(c) => Ok(c),
+            Source::Pool(db, slot) => {
                 if slot.is_none() {
                     *slot = Some(db.get()?);
                 }
                 Ok(slot.as_mut().expect("just taken"))
             }
         }
+    }
+
+    /// The versions this work reads at, once read ([`versions::Versions::current_lazy`]).
+    pub fn pinned(&self) -> Option<&std::sync::Arc<versions::Snapshot>> {
+        self.pinned.as_ref()
+    }
+
+    /// Read at these versions (read for this request already, e.g. for its HTTP tag).
+    pub fn pin(&mut self, snapshot: std::sync::Arc<versions::Snapshot>) {
+        self.pinned = Some(snapshot);
     }
 }
 

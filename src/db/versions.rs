@@ -195,6 +195,12 @@ impl Snapshot {
     }
 }
 
+/// The versions a request's HTTP tag was computed at (a request extension set by the
+/// conditional-GET middleware): its handler reads at the same versions, so the body matches
+/// the tag and the versions are read once per request.
+#[derive(Clone)]
+pub struct RequestVersions(pub Arc<Snapshot>);
+
 /// The in-memory snapshot of one instance and how it is kept fresh.
 pub struct Versions {
     backend: Backend,
@@ -245,22 +251,29 @@ impl Versions {
         self.reload(conn)
     }
 
-    /// Like [`Versions::current`] but a connection is taken only when one is needed.
+    /// Like [`Versions::current`] but a connection is taken only when one is needed, and the
+    /// versions are read once per [`LazyConn`](super::LazyConn): later calls (and the work's
+    /// other parts) get the same snapshot.
     pub fn current_lazy(&self, conn: &mut super::LazyConn<'_>) -> AppResult<Arc<Snapshot>> {
-        if self.trusted() {
-            return Ok(self.get());
+        if let Some(pinned) = conn.pinned() {
+            return Ok(pinned.clone());
         }
-        self.reload(conn.get()?)
+        let snapshot = match self.trusted_snapshot() {
+            Some(s) => s,
+            None => self.reload(conn.get()?)?,
+        };
+        conn.pin(snapshot.clone());
+        Ok(snapshot)
     }
 
-    /// Where the snapshot is kept in memory: make sure it holds every commit made so far (one
-    /// read of the data version; the rest only if something is new). For callers that take a
-    /// connection anyway.
-    pub fn observe(&self, conn: &mut DbConn) -> AppResult<()> {
+    /// Where the snapshot is kept in memory: make sure it holds every commit up to data version
+    /// `seen`, just read on `conn` (the rest is read only if something is new). For callers that
+    /// read the database anyway (a signed-in caller's check).
+    pub fn observe(&self, conn: &mut DbConn, seen: i64) -> AppResult<()> {
         if !self.trusted() {
             return Ok(()); // the view itself reads the versions
         }
-        if super::data_version(conn)? > self.get().data {
+        if seen > self.get().data {
             self.reload(conn)?;
         }
         Ok(())

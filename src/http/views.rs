@@ -6,11 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::auth::Caller;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::catalogue::parse_param;
 use crate::period::Period;
 use crate::registry::{OrgForm, OrgSizeClass, TeamType};
+use crate::transport::Pending;
 use crate::views::aggregate::{AggregateQuery, AggregateView};
 use crate::views::benchmark::{BenchmarkQuery, BenchmarkView};
 use crate::views::completeness::{CompletenessQuery, CompletenessView};
@@ -130,7 +130,7 @@ pub struct AggregateParams {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn aggregate(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Pending,
     req: HttpRequest,
     q: web::Query<AggregateParams>,
     f: web::Query<FilterParams>,
@@ -144,10 +144,9 @@ pub async fn aggregate(
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
     let s = state.clone();
-    let view = state
-        .db
-        .run_lazy(move |conn| {
-            views::aggregate::aggregate_view(conn, &ViewContext::new(&s, &caller), &query)
+    let view = caller
+        .run_lazy(&state, move |conn, caller| {
+            views::aggregate::aggregate_view(conn, &ViewContext::new(&s, caller), &query)
         })
         .await?;
     if let Some(res) = crate::http::sheets::export_view(
@@ -207,7 +206,7 @@ pub struct TrendParams {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn trend(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Pending,
     req: HttpRequest,
     q: web::Query<TrendParams>,
     f: web::Query<FilterParams>,
@@ -224,10 +223,9 @@ pub async fn trend(
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
     let s = state.clone();
-    let view = state
-        .db
-        .run_lazy(move |conn| {
-            views::trend::trend_view(conn, &ViewContext::new(&s, &caller), &query)
+    let view = caller
+        .run_lazy(&state, move |conn, caller| {
+            views::trend::trend_view(conn, &ViewContext::new(&s, caller), &query)
         })
         .await?;
     if let Some(res) = crate::http::sheets::export_view(
@@ -283,7 +281,7 @@ pub struct BenchmarkParams {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn benchmark(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Pending,
     req: HttpRequest,
     q: web::Query<BenchmarkParams>,
 ) -> AppResult<HttpResponse> {
@@ -300,10 +298,9 @@ pub async fn benchmark(
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
     let s = state.clone();
-    let view = state
-        .db
-        .run_lazy(move |conn| {
-            views::benchmark::benchmark_view(conn, &ViewContext::new(&s, &caller), &query)
+    let view = caller
+        .run_lazy(&state, move |conn, caller| {
+            views::benchmark::benchmark_view(conn, &ViewContext::new(&s, caller), &query)
         })
         .await?;
     if let Some(res) = crate::http::sheets::export_view(
@@ -347,7 +344,7 @@ pub struct CompletenessParams {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn completeness(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Pending,
     req: HttpRequest,
     q: web::Query<CompletenessParams>,
 ) -> AppResult<HttpResponse> {
@@ -358,10 +355,9 @@ pub async fn completeness(
         team_type: parse_param("teamType", q.team_type.as_deref())?,
     };
     let s = state.clone();
-    let view = state
-        .db
-        .run_lazy(move |conn| {
-            views::completeness::completeness_view(conn, &ViewContext::new(&s, &caller), &query)
+    let view = caller
+        .run_lazy(&state, move |conn, caller| {
+            views::completeness::completeness_view(conn, &ViewContext::new(&s, caller), &query)
         })
         .await?;
     if let Some(res) = crate::http::sheets::export_view(
@@ -407,7 +403,7 @@ pub struct MunicipalityParams {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn municipalities(
     state: web::Data<AppState>,
-    caller: Caller,
+    caller: Pending,
     req: HttpRequest,
     q: web::Query<MunicipalityParams>,
 ) -> AppResult<HttpResponse> {
@@ -417,10 +413,9 @@ pub async fn municipalities(
         units: views::units_of(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?,
     };
     let s = state.clone();
-    let view = state
-        .db
-        .run_lazy(move |conn| {
-            views::municipalities::municipality_view(conn, &ViewContext::new(&s, &caller), &query)
+    let view = caller
+        .run_lazy(&state, move |conn, caller| {
+            views::municipalities::municipality_view(conn, &ViewContext::new(&s, caller), &query)
         })
         .await?;
     if let Some(res) = crate::http::sheets::export_view(

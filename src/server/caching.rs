@@ -12,10 +12,11 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
+use crate::db::versions::RequestVersions;
 
 /// The paths whose GET answers carry an ETag.
 fn cacheable(path: &str) -> bool {
@@ -121,19 +122,16 @@ where
                 return service.call(req).await.map(|r| r.map_into_left_body());
             };
             let versions = state.view_cache.versions().clone();
-            let version = match versions.trusted_snapshot() {
-                Some(s) => Ok(s.data),
-                None => {
-                    state
-                        .db
-                        .run(move |c| versions.reload(c).map(|s| s.data))
-                        .await
-                }
+            let snapshot = match versions.trusted_snapshot() {
+                Some(s) => Ok(s),
+                None => state.db.run(move |c| versions.reload(c)).await,
             };
-            let Ok(version) = version else {
+            let Ok(snapshot) = snapshot else {
                 return service.call(req).await.map(|r| r.map_into_left_body());
             };
-            let tag = entity_tag(version, &req);
+            let tag = entity_tag(snapshot.data, &req);
+            // The handler reads at these versions (no second read; the body matches the tag).
+            req.extensions_mut().insert(RequestVersions(snapshot));
             let cache_control = HeaderValue::from_static("no-cache");
             let vary = HeaderValue::from_static("Authorization, Accept, Accept-Language");
             let fresh = req

@@ -13,6 +13,6 @@ pub mod session;
 
 pub use address::client_address;
 pub use body::read_body;
-pub use caller::{authenticate, caller_of};
+pub use caller::{Pending, authenticate, caller_of};
 pub use redact::redacted_target;
 pub use route::{get, resource};

@@ -1506,7 +1506,7 @@ pub fn rebuild_family(
         policy: job.policy,
         cache,
     };
-    let mut conn = LazyConn::Pool(&background.db, None);
+    let mut conn = LazyConn::pool(&background.db);
     let snapshot = cache.snapshot(&mut conn)?;
     let stamp = snapshot.stamp(&ind.code, [job.year]);
     if cache.family(&job.key).is_some_and(|(at, _)| at == stamp) {

@@ -241,6 +241,46 @@ async fn every_list_is_paged_with_a_total_and_links() {
     assert_eq!(res.header("x-total-count").as_deref(), Some("0"));
 }
 
+/// A view request reads the versions once (SQLite; PostgreSQL without its listener): its HTTP
+/// tag and its answer come from the same read, for the public and the Associatie, computed or
+/// cached. (Before, the tag's middleware and each part of the view read them again.)
+#[actix_web::test]
+async fn a_view_request_reads_the_versions_once_for_its_tag_and_its_answer() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let versions = app.state.view_cache.versions().clone();
+    assert!(
+        !versions.trusted(),
+        "no listener in this test: versions are read per request"
+    );
+    let urls = [
+        "/api/v1/views/aggregate?indicator=klachten&period=2023".to_owned(),
+        "/api/v1/views/aggregate?indicator=nieuwe_aanmeldingen&period=2023&groupBy=teamType"
+            .to_owned(),
+        "/api/v1/views/trend?indicator=klachten&from=2020&to=2023".to_owned(),
+        "/api/v1/views/municipalities?indicator=klachten&period=2023".to_owned(),
+        "/api/v1/views/completeness?period=2023".to_owned(),
+        "/api/v1/views/aggregate?indicator=klachten&from=2022&to=2023&groupBy=year".to_owned(),
+    ];
+    for token in [None, Some(f.associatie.as_str())] {
+        for url in &urls {
+            // The first request computes the view, the others find it cached.
+            for round in 0..3 {
+                let before = versions.reloads();
+                let res = app.get(url, token).await;
+                assert_eq!(res.status, 200, "{url}: {}", res.text());
+                assert!(res.header("etag").is_some(), "{url}");
+                assert_eq!(
+                    versions.reloads() - before,
+                    1,
+                    "{url} (signed in: {}), request {round}: one read of the versions",
+                    token.is_some()
+                );
+            }
+        }
+    }
+}
+
 #[actix_web::test]
 async fn views_revalidate_with_etags_and_compress() {
     let app = TestApp::spawn().await;
