@@ -142,7 +142,7 @@ impl Caller {
 
 /// Claims of an access token. `sv` is the client's secret version: rotating the secret makes
 /// every token issued before invalid at once.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub iss: String,
     pub aud: String,
@@ -175,7 +175,14 @@ pub struct AuthService {
     pub ttl: Duration,
     pub throttle: Throttle,
     validation: Validation,
+    /// Tokens whose signature and claims were verified, by their exact text (the signature
+    /// check is most of a signed-in request's own work; the same text always verifies the same
+    /// way under this process's keys). Expiry and not-before are checked again at every use.
+    verified: std::sync::Mutex<std::collections::HashMap<String, Claims>>,
 }
+
+/// How many verified tokens are remembered (emptied when full; only valid tokens enter).
+const VERIFIED_TOKENS: usize = 4096;
 
 impl AuthService {
     pub fn new(args: &AuthArgs) -> AppResult<AuthService> {
@@ -195,6 +202,7 @@ impl AuthService {
             ttl: Duration::from_secs(args.token_ttl_secs.clamp(60, 24 * 3600)),
             throttle: Throttle::new(ThrottlePolicy::from_args(args)),
             validation,
+            verified: Default::default(),
         })
     }
 
@@ -229,6 +237,33 @@ impl AuthService {
     /// (revoked, rotated, organisation deactivated) is checked against the database by
     /// [`clients::caller_for`].
     pub fn verify(&self, token: &str) -> AppResult<Claims> {
+        if let Some(claims) = self.verified_before(token) {
+            return Ok(claims);
+        }
+        let claims = self.verify_signed(token)?;
+        let mut verified = self.verified.lock().expect("verified tokens lock");
+        if verified.len() >= VERIFIED_TOKENS {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), claims.clone());
+        Ok(claims)
+    }
+
+    /// The claims of a token verified before, if it is still within its validity (with the
+    /// same leeway as a full check; past it, the full check gives the reason).
+    fn verified_before(&self, token: &str) -> Option<Claims> {
+        let claims = self
+            .verified
+            .lock()
+            .expect("verified tokens lock")
+            .get(token)
+            .cloned()?;
+        let now = chrono::Utc::now().timestamp();
+        let leeway = self.validation.leeway as i64;
+        (claims.exp + leeway >= now && claims.nbf - leeway <= now).then_some(claims)
+    }
+
+    fn verify_signed(&self, token: &str) -> AppResult<Claims> {
         let invalid = |why: &str| AppError::unauthenticated(format!("invalid token: {why}"));
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed"))?;
         if header.alg != self.keys.algorithm {

@@ -69,7 +69,7 @@ pub(crate) fn members_by_group(
 ) -> BTreeMap<Group, Vec<Member>> {
     let per_year = group_by.contains(&GroupDim::Year);
     let mut groups: BTreeMap<Group, Vec<Member>> = BTreeMap::new();
-    for (org_id, org_rows) in by_organisation(rows) {
+    for (org_id, org_rows) in by_organisation(rows).iter() {
         let Some(org) = orgs.get(&org_id) else {
             continue;
         };
@@ -77,7 +77,7 @@ pub(crate) fn members_by_group(
             continue;
         }
         let cells: Vec<Option<super::Cell>> =
-            units.iter().map(|u| rollup(kind, &org_rows, *u)).collect();
+            units.iter().map(|u| rollup(kind, org_rows, *u)).collect();
         if per_year {
             // Units are years (or a single period): one member per year.
             let mut by_year: BTreeMap<i32, Vec<Option<super::Cell>>> = BTreeMap::new();

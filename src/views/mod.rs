@@ -973,50 +973,42 @@ impl Cell {
 /// otherwise those of the coarsest sub-period type present, where flows need every sub-period
 /// and stocks and amounts take the last one. `None` when nothing (complete) is there.
 pub fn rollup(kind: Kind, rows: &[&ViewRow], unit: Period) -> Option<Cell> {
+    // A view computes this for every organisation and unit: no allocation, the few rows of one
+    // organisation are walked again instead.
     let (start, end) = (unit.start(), unit.end());
-    let inside: Vec<&&ViewRow> = rows
-        .iter()
-        .filter(|r| r.start >= start && r.start <= end)
-        .collect();
-    if inside.is_empty() {
-        return None;
-    }
-    let exact: Vec<&&ViewRow> = inside
-        .iter()
-        .copied()
-        .filter(|r| r.period_type == unit.kind && r.start == start)
-        .collect();
-    let chosen: Vec<&&ViewRow> = if !exact.is_empty() {
-        exact
-    } else {
-        let sub = inside
-            .iter()
-            .map(|r| r.period_type)
-            .filter(|t| t.rank() > unit.kind.rank())
-            .min_by_key(|t| t.rank())?;
-        let of_type: Vec<&&ViewRow> = inside
-            .iter()
+    let inside = || {
+        rows.iter()
             .copied()
-            .filter(|r| r.period_type == sub)
-            .collect();
-        match kind {
-            Kind::Flow => {
-                // Rows of one key hold distinct periods (or count them when summed per type).
-                let covered: u32 = of_type.iter().map(|r| r.periods).sum();
-                if covered < unit.kind.months() / sub.months() {
-                    return None;
-                }
-                of_type
-            }
-            Kind::Stock | Kind::Amount => {
-                let last = of_type.iter().map(|r| r.start).max()?;
-                of_type.into_iter().filter(|r| r.start == last).collect()
-            }
-            _ => of_type,
-        }
+            .filter(move |r| r.start >= start && r.start <= end)
     };
     let mut cell = Cell::default();
-    for r in chosen {
+    let mut exact = false;
+    for r in inside().filter(|r| r.period_type == unit.kind && r.start == start) {
+        cell.add(&r.acc, r.published);
+        exact = true;
+    }
+    if exact {
+        return Some(cell);
+    }
+    // None inside the unit, or none of a finer type: no value.
+    let sub = inside()
+        .map(|r| r.period_type)
+        .filter(|t| t.rank() > unit.kind.rank())
+        .min_by_key(|t| t.rank())?;
+    let of_type = || inside().filter(move |r| r.period_type == sub);
+    let last = match kind {
+        Kind::Flow => {
+            // Rows of one key hold distinct periods (or count them when summed per type).
+            let covered: u32 = of_type().map(|r| r.periods).sum();
+            if covered < unit.kind.months() / sub.months() {
+                return None;
+            }
+            None
+        }
+        Kind::Stock | Kind::Amount => Some(of_type().map(|r| r.start).max()?),
+        _ => None,
+    };
+    for r in of_type().filter(|r| last.is_none_or(|l| r.start == l)) {
         cell.add(&r.acc, r.published);
     }
     Some(cell)
@@ -1045,12 +1037,25 @@ pub fn combine_units(kind: Kind, cells: &[Option<Cell>]) -> Option<Cell> {
 }
 
 /// Group rows by organisation.
-pub fn by_organisation(rows: &[ViewRow]) -> HashMap<i64, Vec<&ViewRow>> {
-    let mut m: HashMap<i64, Vec<&ViewRow>> = HashMap::new();
-    for r in rows {
-        m.entry(r.organisation).or_default().push(r);
+pub fn by_organisation(rows: &[ViewRow]) -> ByOrganisation<'_> {
+    let mut sorted: Vec<&ViewRow> = rows.iter().collect();
+    // Stable: each organisation's rows keep their order.
+    sorted.sort_by_key(|r| r.organisation);
+    ByOrganisation { sorted }
+}
+
+/// Rows grouped by organisation, in the order of the organisations' ids.
+pub struct ByOrganisation<'a> {
+    sorted: Vec<&'a ViewRow>,
+}
+
+impl<'a> ByOrganisation<'a> {
+    /// Each organisation with its rows.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &[&'a ViewRow])> {
+        self.sorted
+            .chunk_by(|a, b| a.organisation == b.organisation)
+            .map(|rows| (rows[0].organisation, rows))
     }
-    m
 }
 
 /// One value of one contributor (organisation) in a group.
@@ -1571,7 +1576,7 @@ fn build_families(
             .filter(|(o, _)| orgs.contains_key(o))
             .filter_map(|(o, rows)| {
                 rollup(kind, rows, unit).map(|cell| Member {
-                    organisation: *o,
+                    organisation: o,
                     cell,
                 })
             })

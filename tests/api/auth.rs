@@ -470,6 +470,42 @@ async fn control_characters_in_token_requests_are_invalid_requests_naming_the_fi
     assert_eq!(app.send(basic(&id, &secret)).await.status, 200);
 }
 
+/// A verified token is remembered (the signature check is skipped the next time), but only by
+/// its exact text and only while it is valid: a token past its expiry is refused even though it
+/// was accepted a moment before, and a changed signature is checked (and refused) in full.
+#[actix_web::test]
+async fn a_remembered_token_still_expires_and_a_changed_one_is_checked_again() {
+    let app = TestApp::spawn().await;
+    let good = app.client_token("associatie", None).await;
+    let mut c = claims_of(&good);
+    // Valid for about two more seconds: expired three seconds ago, within the 5 s leeway.
+    c["exp"] = json!(now() - 3);
+    let short = signed(&app, &c);
+    assert_eq!(status_with(&app, &short).await, 200);
+    assert_eq!(status_with(&app, &short).await, 200, "remembered");
+    // Another signature over the same claims (one character inside the signature changed):
+    // refused.
+    let at = short.len() - 10;
+    let was = &short[at..at + 1];
+    let forged = format!(
+        "{}{}{}",
+        &short[..at],
+        if was == "A" { "B" } else { "A" },
+        &short[at + 1..]
+    );
+    assert_eq!(status_with(&app, &forged).await, 401, "forged signature");
+    assert_eq!(
+        status_with(&app, &short).await,
+        200,
+        "the genuine one still"
+    );
+    // Past expiry plus leeway: refused, also though it was verified before.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let res = app.get("/api/v1/me", Some(&short)).await;
+    assert_eq!(res.status, 401);
+    assert!(res.text().contains("expired"), "{}", res.text());
+}
+
 #[actix_web::test]
 async fn forged_and_invalid_tokens_are_rejected() {
     let app = TestApp::spawn().await;
