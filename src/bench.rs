@@ -277,30 +277,19 @@ fn truncated(body: &[u8]) -> String {
     text.chars().take(400).collect()
 }
 
-/// Median latency of `rounds` sequential requests after a warm-up.
-fn latency(
-    client: &mut Client,
-    path: &str,
-    headers: &[(&str, &str)],
-    rounds: usize,
-) -> AppResult<f64> {
+/// One request's time in ms (an error unless it answers 200).
+fn timed(client: &mut Client, path: &str, headers: &[(&str, &str)]) -> AppResult<f64> {
     let io = |e: std::io::Error| AppError::internal(e.to_string());
-    for _ in 0..rounds / 5 {
-        client.request("GET", path, headers, b"").map_err(io)?;
+    let t = Instant::now();
+    let (status, body) = client.request("GET", path, headers, b"").map_err(io)?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    if status != 200 {
+        return Err(AppError::internal(format!(
+            "{path}: {status} {}",
+            truncated(&body)
+        )));
     }
-    let mut times = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let t = Instant::now();
-        let (status, body) = client.request("GET", path, headers, b"").map_err(io)?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 {
-            return Err(AppError::internal(format!(
-                "{path}: {status} {}",
-                truncated(&body)
-            )));
-        }
-    }
-    Ok(median(&mut times))
+    Ok(ms)
 }
 
 /// Requests per second with `clients` keep-alive clients cycling through `paths` (with an
@@ -470,7 +459,8 @@ fn views(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) 
     let mut warm = Client::connect(&addr).map_err(io)?;
     let rounds = args.rounds.max(5);
     println!(
-        "Median latency of {rounds} sequential requests per query (after a warm-up), ms. \
+        "Median latency of {rounds} sequential requests per query (after a warm-up; the four \
+         columns take turns, one request each), ms. \
          \"computed\": view cache off (the public's answer is cut from the protected table \
          family, which stays cached until its figures change; the Associatie's exact answer is \
          pooled from the roll-ups on every request); \"cached\": the default (results reused \
@@ -483,19 +473,37 @@ fn views(state: &AppState, uncached: &AppState, args: &BenchArgs, cores: usize) 
     println!("|---|---|---|---|---|---|---|---|");
     let (mut worst_cold, mut worst_exact, mut worst_warm): (f64, f64, f64) = (0.0, 0.0, 0.0);
     for case in &cases {
-        let s_cold = latency(&mut cold, &case.path, &[], rounds)?;
-        let s_exact = latency(&mut cold, &case.path, &associatie, rounds)?;
-        let s_warm = latency(&mut warm, &case.path, &[], rounds)?;
-        if backend == Backend::Postgres {
-            for _ in 0..rounds / 5 {
-                run_sql(&mut conn, &case.sql)?;
+        // The four take turns, one request each per round, so that whatever else the machine
+        // does at a moment falls on all of them alike.
+        let postgres = backend == Backend::Postgres;
+        let mut times: [Vec<f64>; 4] = Default::default();
+        for round in 0..rounds + rounds / 5 {
+            let t = [
+                timed(&mut cold, &case.path, &[])?,
+                timed(&mut cold, &case.path, &associatie)?,
+                timed(&mut warm, &case.path, &[])?,
+                if postgres {
+                    let t = Instant::now();
+                    run_sql(&mut conn, &case.sql)?;
+                    t.elapsed().as_secs_f64() * 1000.0
+                } else {
+                    0.0
+                },
+            ];
+            if round >= rounds / 5 {
+                // (the first fifth is a warm-up)
+                for (all, t) in times.iter_mut().zip(t) {
+                    all.push(t);
+                }
             }
-            let mut sql = Vec::with_capacity(rounds);
-            for _ in 0..rounds {
-                let t = Instant::now();
-                run_sql(&mut conn, &case.sql)?;
-                sql.push(t.elapsed().as_secs_f64() * 1000.0);
-            }
+        }
+        let [mut cold_t, mut exact_t, mut warm_t, mut sql] = times;
+        let (s_cold, s_exact, s_warm) = (
+            median(&mut cold_t),
+            median(&mut exact_t),
+            median(&mut warm_t),
+        );
+        if postgres {
             let q = median(&mut sql);
             worst_cold = worst_cold.max(s_cold / q);
             worst_exact = worst_exact.max(s_exact / q);
