@@ -221,6 +221,15 @@ impl Db {
         Ok(self.pool.get()?)
     }
 
+    /// An idle SQLite connection if one is free now (never waits, never opens one); `None` on
+    /// PostgreSQL, whose reads are network round trips and belong on a blocking thread.
+    pub fn try_get_sqlite(&self) -> Option<PooledConn> {
+        match self.target.backend {
+            Backend::Sqlite => self.pool.try_get(),
+            Backend::Postgres => None,
+        }
+    }
+
     pub fn get_timeout(&self, timeout: Duration) -> AppResult<PooledConn> {
         Ok(self.pool.get_timeout(timeout)?)
     }

@@ -143,12 +143,20 @@ pub async fn aggregate(
         filter: f.to_filter(&state)?,
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
-    let s = state.clone();
-    let view = caller
-        .run_lazy(&state, move |conn, caller| {
-            views::aggregate::aggregate_view(conn, &ViewContext::new(&s, caller), &query)
-        })
-        .await?;
+    let found = caller.cached(&state, |ctx, at| {
+        views::aggregate::aggregate_cached(ctx, at, &query)
+    });
+    let view = match found {
+        Some(view) => view,
+        None => {
+            let s = state.clone();
+            caller
+                .run_lazy(&state, move |conn, caller| {
+                    views::aggregate::aggregate_view(conn, &ViewContext::new(&s, caller), &query)
+                })
+                .await?
+        }
+    };
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
@@ -222,12 +230,20 @@ pub async fn trend(
         balanced: q.balanced.unwrap_or(false),
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
-    let s = state.clone();
-    let view = caller
-        .run_lazy(&state, move |conn, caller| {
-            views::trend::trend_view(conn, &ViewContext::new(&s, caller), &query)
-        })
-        .await?;
+    let found = caller.cached(&state, |ctx, at| {
+        views::trend::trend_cached(ctx, at, &query)
+    });
+    let view = match found {
+        Some(view) => view,
+        None => {
+            let s = state.clone();
+            caller
+                .run_lazy(&state, move |conn, caller| {
+                    views::trend::trend_view(conn, &ViewContext::new(&s, caller), &query)
+                })
+                .await?
+        }
+    };
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
@@ -297,12 +313,20 @@ pub async fn benchmark(
         peers,
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
-    let s = state.clone();
-    let view = caller
-        .run_lazy(&state, move |conn, caller| {
-            views::benchmark::benchmark_view(conn, &ViewContext::new(&s, caller), &query)
-        })
-        .await?;
+    let found = caller.cached(&state, |ctx, at| {
+        views::benchmark::benchmark_cached(ctx, at, &query)
+    });
+    let view = match found {
+        Some(view) => view,
+        None => {
+            let s = state.clone();
+            caller
+                .run_lazy(&state, move |conn, caller| {
+                    views::benchmark::benchmark_view(conn, &ViewContext::new(&s, caller), &query)
+                })
+                .await?
+        }
+    };
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
@@ -354,12 +378,24 @@ pub async fn completeness(
         version: q.version.clone(),
         team_type: parse_param("teamType", q.team_type.as_deref())?,
     };
-    let s = state.clone();
-    let view = caller
-        .run_lazy(&state, move |conn, caller| {
-            views::completeness::completeness_view(conn, &ViewContext::new(&s, caller), &query)
-        })
-        .await?;
+    let found = caller.cached(&state, |ctx, at| {
+        views::completeness::completeness_cached(ctx, at, &query)
+    });
+    let view = match found {
+        Some(view) => view,
+        None => {
+            let s = state.clone();
+            caller
+                .run_lazy(&state, move |conn, caller| {
+                    views::completeness::completeness_view(
+                        conn,
+                        &ViewContext::new(&s, caller),
+                        &query,
+                    )
+                })
+                .await?
+        }
+    };
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
@@ -412,12 +448,24 @@ pub async fn municipalities(
         version: q.version.clone(),
         units: views::units_of(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?,
     };
-    let s = state.clone();
-    let view = caller
-        .run_lazy(&state, move |conn, caller| {
-            views::municipalities::municipality_view(conn, &ViewContext::new(&s, caller), &query)
-        })
-        .await?;
+    let found = caller.cached(&state, |ctx, at| {
+        views::municipalities::municipality_cached(ctx, at, &query)
+    });
+    let view = match found {
+        Some(view) => view,
+        None => {
+            let s = state.clone();
+            caller
+                .run_lazy(&state, move |conn, caller| {
+                    views::municipalities::municipality_view(
+                        conn,
+                        &ViewContext::new(&s, caller),
+                        &query,
+                    )
+                })
+                .await?
+        }
+    };
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,

@@ -124,7 +124,12 @@ where
             let versions = state.view_cache.versions().clone();
             let snapshot = match versions.trusted_snapshot() {
                 Some(s) => Ok(s),
-                None => state.db.run(move |c| versions.reload(c)).await,
+                None => match state.db.try_get_sqlite() {
+                    // SQLite: two tiny in-process reads, here rather than on a blocking thread
+                    // (a WAL reader never waits for a writer; no connection free: the thread).
+                    Some(mut conn) => versions.reload(&mut conn),
+                    None => state.db.run(move |c| versions.reload(c)).await,
+                },
             };
             let Ok(snapshot) = snapshot else {
                 return service.call(req).await.map(|r| r.map_into_left_body());

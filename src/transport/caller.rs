@@ -13,6 +13,7 @@ use crate::auth::{Caller, Claims, bearer_token};
 use crate::db::versions::{RequestVersions, Snapshot, Versions};
 use crate::db::{DbConn, LazyConn};
 use crate::error::{AppError, AppResult};
+use crate::views::ViewContext;
 
 /// Resolve the caller from an `Authorization` header: anonymous without one; 401 for anything
 /// that is not a valid, current token of an active client.
@@ -58,6 +59,25 @@ impl Pending {
         // instance whose announcement is still on its way (the version came with the check).
         versions.observe(conn, seen)?;
         Ok(caller)
+    }
+
+    /// An answer for an anonymous caller found without the database or a blocking step (a
+    /// cached view), at the versions read for this request's tag or those kept in memory.
+    /// `None` for a signed-in caller (its client is checked in the database) or when `find`
+    /// finds nothing: then [`Pending::run_lazy`].
+    pub fn cached<T>(
+        &self,
+        state: &AppState,
+        find: impl FnOnce(&ViewContext<'_>, &Snapshot) -> Option<T>,
+    ) -> Option<T> {
+        if self.claims.is_some() {
+            return None;
+        }
+        let at = self
+            .pinned
+            .clone()
+            .or_else(|| state.view_cache.versions().trusted_snapshot())?;
+        find(&ViewContext::new(state, &Caller::Anonymous), &at)
     }
 
     /// Check the caller and run `f` as that caller, in one blocking step (the connection is

@@ -13,6 +13,7 @@ use super::{
     resolve_indicator, rollup, withheld,
 };
 use crate::db::LazyConn;
+use crate::db::versions::Snapshot;
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodInfo, PeriodType};
 
@@ -113,13 +114,20 @@ pub fn aggregate_view(
     ctx: &ViewContext<'_>,
     q: &AggregateQuery,
 ) -> AppResult<std::sync::Arc<AggregateView>> {
-    ctx.cached(
-        conn,
-        "aggregate",
-        q,
-        Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year)),
-        |conn| compute(conn, ctx, q),
-    )
+    ctx.cached(conn, "aggregate", q, deps(q), |conn| compute(conn, ctx, q))
+}
+
+/// The view if it is cached at `at` (no database, nothing computed).
+pub fn aggregate_cached(
+    ctx: &ViewContext<'_>,
+    at: &Snapshot,
+    q: &AggregateQuery,
+) -> Option<std::sync::Arc<AggregateView>> {
+    ctx.cached_only(at, "aggregate", q, deps(q))
+}
+
+fn deps(q: &AggregateQuery) -> Deps {
+    Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year))
 }
 
 /// What a caller other than the Associatie may ask: years only, a public table, and a span

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::catalogue::Direction;
 use crate::db::LazyConn;
+use crate::db::versions::Snapshot;
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodInfo, PeriodType};
 
@@ -73,13 +74,20 @@ pub fn benchmark_view(
     ctx: &ViewContext<'_>,
     q: &BenchmarkQuery,
 ) -> AppResult<std::sync::Arc<BenchmarkView>> {
-    ctx.cached(
-        conn,
-        "benchmark",
-        q,
-        Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year)),
-        |conn| compute(conn, ctx, q),
-    )
+    ctx.cached(conn, "benchmark", q, deps(q), |conn| compute(conn, ctx, q))
+}
+
+/// The view if it is cached at `at` (no database, nothing computed).
+pub fn benchmark_cached(
+    ctx: &ViewContext<'_>,
+    at: &Snapshot,
+    q: &BenchmarkQuery,
+) -> Option<std::sync::Arc<BenchmarkView>> {
+    ctx.cached_only(at, "benchmark", q, deps(q))
+}
+
+fn deps(q: &BenchmarkQuery) -> Deps {
+    Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year))
 }
 
 fn compute(

@@ -363,6 +363,27 @@ impl ViewCache {
         family
     }
 
+    /// The value for `key` if it was computed at the versions `at` (counted as a hit; a miss is
+    /// not counted: the caller then computes it through [`ViewCache::get_or_compute`]).
+    pub fn peek<T: Send + Sync + 'static>(
+        &self,
+        key: &str,
+        deps: &Deps,
+        at: &Snapshot,
+    ) -> Option<Arc<T>> {
+        if self.max_entries == 0 {
+            return None;
+        }
+        let stamp = deps.stamp(at);
+        let hit = current(
+            &mut self.state.lock().expect("cache lock").entries,
+            key,
+            &stamp,
+        )?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(hit)
+    }
+
     /// The value for `key` at the current versions of what it depends on, computed if need be.
     /// A hit takes no database connection where the versions are kept in memory.
     pub fn get_or_compute<T, F>(

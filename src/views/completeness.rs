@@ -11,6 +11,7 @@ use super::cache::Deps;
 use super::{Audience, ViewContext};
 use crate::db::LazyConn;
 use crate::db::schema::figure_rollups;
+use crate::db::versions::Snapshot;
 use crate::disclosure::ConfStatus;
 use crate::error::AppResult;
 use crate::period::{Period, PeriodInfo};
@@ -80,6 +81,15 @@ pub fn completeness_view(
     ctx.cached(conn, "completeness", q, Deps::Everything, |conn| {
         compute(conn, ctx, q)
     })
+}
+
+/// The view if it is cached at `at` (no database, nothing computed).
+pub fn completeness_cached(
+    ctx: &ViewContext<'_>,
+    at: &Snapshot,
+    q: &CompletenessQuery,
+) -> Option<std::sync::Arc<CompletenessView>> {
+    ctx.cached_only(at, "completeness", q, Deps::Everything)
 }
 
 fn compute(

@@ -1384,6 +1384,23 @@ impl<'a> ViewContext<'a> {
         self.cache.get_or_compute(conn, key, &deps, compute)
     }
 
+    /// A view for this audience if the cache holds it at the versions `at`: no database, no
+    /// computation (a request that can be answered without a blocking step).
+    pub fn cached_only<T, Q>(
+        &self,
+        at: &crate::db::versions::Snapshot,
+        view: &str,
+        query: &Q,
+        deps: cache::Deps,
+    ) -> Option<std::sync::Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        Q: std::fmt::Debug,
+    {
+        let key = format!("{view}|{:?}|{:?}", self.audience, query);
+        self.cache.peek(&key, &deps, at)
+    }
+
     /// The summed roll-ups of an indicator for the unit periods of a view ([`fetch_summed`]),
     /// kept while that indicator's figures in those years are unchanged.
     pub fn summed(

@@ -15,6 +15,7 @@ use super::{
     aggregate_public, combine_units, fetch, resolve_indicator, rollup,
 };
 use crate::db::schema::organisation_municipalities as om;
+use crate::db::versions::Snapshot;
 use crate::db::{DbConn, LazyConn};
 use crate::error::{AppError, AppResult};
 use crate::period::{Period, PeriodInfo, PeriodType};
@@ -57,13 +58,22 @@ pub fn municipality_view(
     ctx: &ViewContext<'_>,
     q: &MunicipalityQuery,
 ) -> AppResult<std::sync::Arc<MunicipalityView>> {
-    ctx.cached(
-        conn,
-        "municipalities",
-        q,
-        Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year)),
-        |conn| compute(conn, ctx, q),
-    )
+    ctx.cached(conn, "municipalities", q, deps(q), |conn| {
+        compute(conn, ctx, q)
+    })
+}
+
+/// The view if it is cached at `at` (no database, nothing computed).
+pub fn municipality_cached(
+    ctx: &ViewContext<'_>,
+    at: &Snapshot,
+    q: &MunicipalityQuery,
+) -> Option<std::sync::Arc<MunicipalityView>> {
+    ctx.cached_only(at, "municipalities", q, deps(q))
+}
+
+fn deps(q: &MunicipalityQuery) -> Deps {
+    Deps::indicator(&q.indicator, q.units.iter().map(|u| u.year))
 }
 
 /// Which municipality an organisation's figures count for: the one they were reported for, or,

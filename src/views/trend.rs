@@ -13,6 +13,7 @@ use super::{
     ViewFilter, aggregate_full, aggregate_public, resolve_indicator,
 };
 use crate::db::LazyConn;
+use crate::db::versions::Snapshot;
 use crate::error::{AppError, AppResult};
 use crate::period::Period;
 
@@ -101,6 +102,15 @@ pub fn trend_view(
     ctx.cached(conn, "trend", q, trend_deps(q), |conn| {
         compute(conn, ctx, q)
     })
+}
+
+/// The view if it is cached at `at` (no database, nothing computed).
+pub fn trend_cached(
+    ctx: &ViewContext<'_>,
+    at: &Snapshot,
+    q: &TrendQuery,
+) -> Option<std::sync::Arc<TrendView>> {
+    ctx.cached_only(at, "trend", q, trend_deps(q))
 }
 
 fn compute(conn: &mut LazyConn<'_>, ctx: &ViewContext<'_>, q: &TrendQuery) -> AppResult<TrendView> {
