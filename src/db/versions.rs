@@ -166,10 +166,15 @@ impl Snapshot {
 
     /// The versions in the database: `None` if the data version is still `newer_than`'s.
     fn load(conn: &mut DbConn, newer_than: Option<&Snapshot>) -> AppResult<Option<Snapshot>> {
+        // The table's one row, read without a bound parameter: SQLite (built with STAT4)
+        // prepares a statement again whenever a value bound to it changes, and diesel binds
+        // `find(1)` and `first()`'s LIMIT anew at every execution.
         let (data, registry): (i64, i64) = data_version::table
-            .find(1)
             .select((data_version::version, data_version::registry_version))
-            .first(conn)?;
+            .load(conn)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| crate::error::AppError::internal("data_version has no row"))?;
         let mut indicators = match newer_than {
             Some(s) if s.data == data => return Ok(None),
             Some(s) => s.indicators.clone(),
