@@ -1,11 +1,15 @@
 //! REST: the cross-municipal views. JSON by default; `Accept: text/csv` (or `?format=csv`)
 //! gives CSV. Anonymous callers are welcome: what they see is decided per audience.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::AppState;
+use crate::db::LazyConn;
+use crate::db::versions::Snapshot;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::catalogue::parse_param;
 use crate::period::Period;
@@ -40,6 +44,30 @@ fn respond<T: serde::Serialize>(
     } else {
         HttpResponse::Ok().json(view)
     }
+}
+
+/// A view for the caller: from the cache without a blocking step where it can be (an anonymous
+/// caller, a cached view), else the caller checked and the view computed in one blocking step.
+async fn answer<Q, T>(
+    state: &web::Data<AppState>,
+    caller: Pending,
+    query: Q,
+    cached: fn(&ViewContext<'_>, &Snapshot, &Q) -> Option<Arc<T>>,
+    compute: fn(&mut LazyConn<'_>, &ViewContext<'_>, &Q) -> AppResult<Arc<T>>,
+) -> AppResult<Arc<T>>
+where
+    Q: Send + 'static,
+    T: Send + Sync + 'static,
+{
+    if let Some(view) = caller.cached(state, |ctx, at| cached(ctx, at, &query)) {
+        return Ok(view);
+    }
+    let s = state.clone();
+    caller
+        .run_lazy(state, move |conn, caller| {
+            compute(conn, &ViewContext::new(&s, caller), &query)
+        })
+        .await
 }
 
 /// Organisation filters shared by the views.
@@ -143,20 +171,14 @@ pub async fn aggregate(
         filter: f.to_filter(&state)?,
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
-    let found = caller.cached(&state, |ctx, at| {
-        views::aggregate::aggregate_cached(ctx, at, &query)
-    });
-    let view = match found {
-        Some(view) => view,
-        None => {
-            let s = state.clone();
-            caller
-                .run_lazy(&state, move |conn, caller| {
-                    views::aggregate::aggregate_view(conn, &ViewContext::new(&s, caller), &query)
-                })
-                .await?
-        }
-    };
+    let view = answer(
+        &state,
+        caller,
+        query,
+        views::aggregate::aggregate_cached,
+        views::aggregate::aggregate_view,
+    )
+    .await?;
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
@@ -230,20 +252,14 @@ pub async fn trend(
         balanced: q.balanced.unwrap_or(false),
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
-    let found = caller.cached(&state, |ctx, at| {
-        views::trend::trend_cached(ctx, at, &query)
-    });
-    let view = match found {
-        Some(view) => view,
-        None => {
-            let s = state.clone();
-            caller
-                .run_lazy(&state, move |conn, caller| {
-                    views::trend::trend_view(conn, &ViewContext::new(&s, caller), &query)
-                })
-                .await?
-        }
-    };
+    let view = answer(
+        &state,
+        caller,
+        query,
+        views::trend::trend_cached,
+        views::trend::trend_view,
+    )
+    .await?;
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
@@ -313,20 +329,14 @@ pub async fn benchmark(
         peers,
         pooling: parse_param("pooling", q.pooling.as_deref())?,
     };
-    let found = caller.cached(&state, |ctx, at| {
-        views::benchmark::benchmark_cached(ctx, at, &query)
-    });
-    let view = match found {
-        Some(view) => view,
-        None => {
-            let s = state.clone();
-            caller
-                .run_lazy(&state, move |conn, caller| {
-                    views::benchmark::benchmark_view(conn, &ViewContext::new(&s, caller), &query)
-                })
-                .await?
-        }
-    };
+    let view = answer(
+        &state,
+        caller,
+        query,
+        views::benchmark::benchmark_cached,
+        views::benchmark::benchmark_view,
+    )
+    .await?;
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
@@ -378,24 +388,14 @@ pub async fn completeness(
         version: q.version.clone(),
         team_type: parse_param("teamType", q.team_type.as_deref())?,
     };
-    let found = caller.cached(&state, |ctx, at| {
-        views::completeness::completeness_cached(ctx, at, &query)
-    });
-    let view = match found {
-        Some(view) => view,
-        None => {
-            let s = state.clone();
-            caller
-                .run_lazy(&state, move |conn, caller| {
-                    views::completeness::completeness_view(
-                        conn,
-                        &ViewContext::new(&s, caller),
-                        &query,
-                    )
-                })
-                .await?
-        }
-    };
+    let view = answer(
+        &state,
+        caller,
+        query,
+        views::completeness::completeness_cached,
+        views::completeness::completeness_view,
+    )
+    .await?;
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
@@ -448,24 +448,14 @@ pub async fn municipalities(
         version: q.version.clone(),
         units: views::units_of(q.period.as_deref(), q.from.as_deref(), q.to.as_deref())?,
     };
-    let found = caller.cached(&state, |ctx, at| {
-        views::municipalities::municipality_cached(ctx, at, &query)
-    });
-    let view = match found {
-        Some(view) => view,
-        None => {
-            let s = state.clone();
-            caller
-                .run_lazy(&state, move |conn, caller| {
-                    views::municipalities::municipality_view(
-                        conn,
-                        &ViewContext::new(&s, caller),
-                        &query,
-                    )
-                })
-                .await?
-        }
-    };
+    let view = answer(
+        &state,
+        caller,
+        query,
+        views::municipalities::municipality_cached,
+        views::municipalities::municipality_view,
+    )
+    .await?;
     if let Some(res) = crate::http::sheets::export_view(
         &state,
         &req,
