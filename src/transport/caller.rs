@@ -92,9 +92,10 @@ impl Pending {
             .db
             .run_lazy(move |conn| {
                 let signed_in = self.claims.is_some();
-                let caller = match signed_in {
-                    true => self.resolve(conn.get()?, &versions)?,
-                    false => Caller::Anonymous,
+                let caller = if signed_in {
+                    self.resolve(conn.get()?, &versions)?
+                } else {
+                    Caller::Anonymous
                 };
                 // Read at the versions of the request's tag, unless the signed-in check took a
                 // newer commit into the versions kept in memory (the tag is then older than the

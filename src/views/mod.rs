@@ -1380,8 +1380,8 @@ impl<'a> ViewContext<'a> {
         T: Send + Sync + 'static,
         Q: std::fmt::Debug,
     {
-        let key = format!("{view}|{:?}|{:?}", self.audience, query);
-        self.cache.get_or_compute(conn, key, &deps, compute)
+        self.cache
+            .get_or_compute(conn, self.key(view, query), &deps, compute)
     }
 
     /// A view for this audience if the cache holds it at the versions `at`: no database, no
@@ -1397,8 +1397,12 @@ impl<'a> ViewContext<'a> {
         T: Send + Sync + 'static,
         Q: std::fmt::Debug,
     {
-        let key = format!("{view}|{:?}|{:?}", self.audience, query);
-        self.cache.peek(&key, &deps, at)
+        self.cache.peek(&self.key(view, query), &deps, at)
+    }
+
+    /// The cache key of a view for this audience.
+    fn key(&self, view: &str, query: &impl std::fmt::Debug) -> String {
+        format!("{view}|{:?}|{:?}", self.audience, query)
     }
 
     /// The summed roll-ups of an indicator for the unit periods of a view ([`fetch_summed`]),
