@@ -36,3 +36,4 @@ pub mod transport;
 pub mod users;
 pub mod views;
 pub mod web;
+pub mod wire;

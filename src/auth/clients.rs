@@ -46,6 +46,7 @@ pub struct NewClient {
     pub name: String,
     pub role: Role,
     /// Required for role `team`, absent otherwise.
+    #[graphql(validator(custom = "crate::wire::graphql_int"))]
     pub organisation_id: Option<i64>,
 }
 

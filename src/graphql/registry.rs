@@ -67,15 +67,18 @@ impl RegistryQuery {
         team_type: Option<TeamType>,
         active: Option<bool>,
         municipality: Option<String>,
-        #[graphql(default = 100)] limit: i64,
-        #[graphql(default = 0)] offset: i64,
+        #[graphql(default = 100)] limit: i32,
+        #[graphql(default = 0)] offset: i32,
     ) -> Result<Vec<Organisation>> {
         let filter = OrganisationFilter {
             team_type,
             active,
             municipality,
         };
-        let page = gql(crate::paging::PageRequest::new(Some(limit), Some(offset)))?;
+        let page = gql(crate::paging::PageRequest::new(
+            Some(i64::from(limit)),
+            Some(i64::from(offset)),
+        ))?;
         run(ctx, move |conn, state, _caller| {
             organisations::list(conn, &state.reference, &filter).map(|l| page.slice(l).items)
         })
@@ -125,10 +128,13 @@ impl RegistryQuery {
     async fn clients(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 100)] limit: i64,
-        #[graphql(default = 0)] offset: i64,
+        #[graphql(default = 100)] limit: i32,
+        #[graphql(default = 0)] offset: i32,
     ) -> Result<Vec<ApiClient>> {
-        let page = gql(crate::paging::PageRequest::new(Some(limit), Some(offset)))?;
+        let page = gql(crate::paging::PageRequest::new(
+            Some(i64::from(limit)),
+            Some(i64::from(offset)),
+        ))?;
         run(ctx, move |conn, _state, caller| {
             clients::list(conn, caller).map(|l| page.slice(l).items)
         })

@@ -22,8 +22,8 @@ impl SubmissionQuery {
         period: Option<String>,
         status: Option<Status>,
         indicator: Option<String>,
-        #[graphql(default = 100)] limit: i64,
-        #[graphql(default = 0)] offset: i64,
+        #[graphql(default = 100)] limit: i32,
+        #[graphql(default = 0)] offset: i32,
     ) -> Result<Vec<Submission>> {
         let organisation_id = organisation_id.map(i64::from);
         let filter = SubmissionFilter {
@@ -31,8 +31,8 @@ impl SubmissionQuery {
             period,
             status,
             indicator,
-            limit: Some(limit),
-            offset: Some(offset),
+            limit: Some(i64::from(limit)),
+            offset: Some(i64::from(offset)),
         };
         run(ctx, move |conn, _state, caller| {
             submissions::list(conn, caller, &filter).map(|p| p.items)

@@ -199,9 +199,13 @@ pub struct FigureInput {
     /// CBS municipality code, for organisations that report per municipality.
     pub municipality: Option<String>,
     pub value: Option<f64>,
+    #[graphql(validator(custom = "crate::wire::graphql_int"))]
     pub numerator: Option<i64>,
+    #[graphql(validator(custom = "crate::wire::graphql_int"))]
     pub denominator: Option<i64>,
+    #[graphql(validator(custom = "crate::wire::graphql_int"))]
     pub respondents: Option<i64>,
+    #[graphql(validator(custom = "crate::wire::graphql_int"))]
     pub cases: Option<i64>,
     /// Context (toelichting), at most 2,000 characters; no personal data.
     pub note: Option<String>,

@@ -77,6 +77,7 @@ pub struct NewUser {
     pub email: String,
     pub role: Role,
     /// Required for role `team`, absent otherwise.
+    #[graphql(validator(custom = "crate::wire::graphql_int"))]
     pub organisation_id: Option<i64>,
     /// Team accounts only: may manage the accounts of its own organisation's team.
     #[serde(default)]

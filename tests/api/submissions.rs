@@ -823,6 +823,64 @@ async fn graphql_posts_and_reviews_the_same_way() {
     assert_eq!(data["submissions"][0]["status"], "ACCEPTED");
 }
 
+/// GraphQL's `Int` holds 32 bits. A larger number, as an argument, a variable or a figure, is
+/// refused with a code and stores nothing; it is never read as another number (a schemathesis
+/// run found `organisations(offset: 1075266137420)` accepted).
+#[actix_web::test]
+async fn graphql_refuses_ints_beyond_32_bits_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let f = app.fixture().await;
+    let too_big = 4_294_967_336_i64; // 2^32 + 40: as an i32 it would wrap to 40
+    for (query, token) in [
+        (
+            "{ organisations(limit: 8, offset: 1075266137420) { id } }".to_owned(),
+            None,
+        ),
+        (
+            format!("{{ submissions(limit: {too_big}) {{ id }} }}"),
+            Some(f.associatie.as_str()),
+        ),
+        (
+            format!("{{ auditLog(offset: -{too_big}) {{ action }} }}"),
+            Some(f.associatie.as_str()),
+        ),
+    ] {
+        let body = app.gql(&query, json!({}), token).await;
+        assert!(body["data"].is_null(), "{query}: {body}");
+        gql_error_code(&body);
+    }
+    let before = event_count(&app);
+    let post = r#"mutation($org: Int!, $n: Int!) { postSubmission(organisationId: $org, submit: true,
+        input: {period: "2023-Q1", figures: [{indicator: "aandeel_zelfmelders", numerator: $n, denominator: 100}]})
+        { revision } }"#;
+    let body = app
+        .gql(post, json!({"org": f.org_a, "n": too_big}), Some(&f.team_a))
+        .await;
+    assert!(body["data"].is_null(), "{body}");
+    gql_error_code(&body);
+    let literal = format!(
+        r#"mutation {{ postSubmission(organisationId: {}, submit: true,
+            input: {{period: "2023-Q1", figures: [{{indicator: "aandeel_zelfmelders", numerator: {too_big}, denominator: 100}}]}})
+            {{ revision }} }}"#,
+        f.org_a
+    );
+    let body = app.gql(&literal, json!({}), Some(&f.team_a)).await;
+    assert!(body["data"].is_null(), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("32-bit"), "{body}");
+    gql_error_code(&body);
+    assert_eq!(event_count(&app), before, "nothing was stored");
+    // The largest Int is still a number the domain reads (and judges) as itself.
+    let body = app
+        .gql(
+            post,
+            json!({"org": f.org_a, "n": i32::MAX}),
+            Some(&f.team_a),
+        )
+        .await;
+    assert_eq!(gql_error_code(&body), "VALIDATION_FAILED", "{body}");
+}
+
 fn event_count(app: &TestApp) -> i64 {
     let mut conn = app.conn();
     basisset::db::schema::submission_events::table
