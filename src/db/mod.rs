@@ -124,9 +124,11 @@ impl Manager {
 
     pub fn establish(&self) -> Result<DbConn, diesel::ConnectionError> {
         match self.target.backend {
-            Backend::Postgres => Ok(DbConn::Pg(diesel::PgConnection::establish(
-                &self.target.url,
-            )?)),
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.target.url)?;
+                conn.set_instrumentation(Health::default());
+                Ok(DbConn::Pg(conn))
+            }
             Backend::Sqlite => {
                 create_private(&self.target.url);
                 let mut conn = diesel::SqliteConnection::establish(&self.target.url)?;
@@ -172,13 +174,57 @@ impl ManageConnection for Manager {
             // A connection to a file cannot be lost; checking it would be one more statement
             // for every request (a full disk shows on the write, and answers 503 there).
             DbConn::Sqlite(_) => Ok(()),
-            DbConn::Pg(_) => conn.ping().map_err(diesel::r2d2::Error::QueryError),
+            // A connection whose last statement succeeded a moment ago is taken as it is: the
+            // check would be one more round trip for every request under load.
+            DbConn::Pg(c) => {
+                if health(c).is_some_and(Health::fresh) {
+                    return Ok(());
+                }
+                conn.ping().map_err(diesel::r2d2::Error::QueryError)
+            }
         }
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
+        // True for a PostgreSQL connection that libpq reports lost (diesel then puts its
+        // transaction manager in error): the pool discards it instead of putting it back.
         conn.is_broken()
     }
+}
+
+/// When a PostgreSQL connection's last statement succeeded, recorded by diesel's
+/// instrumentation and read when the pool hands the connection out.
+///
+/// The pool checks a connection before handing it out (`SELECT 1`) only when that success is
+/// older than [`Health::FRESH`]: under load every connection was used a moment ago, and the
+/// check would be a round trip added to every request. A connection lost within that moment
+/// fails the one statement that finds out (that request answers 503, unless the statement only
+/// served a cache check) and is then discarded, not put back; a connection idle for longer is
+/// checked as before.
+#[derive(Debug, Default)]
+pub struct Health {
+    ok_at: Option<std::time::Instant>,
+}
+
+impl Health {
+    /// How recent a success must be for the pool to skip its check.
+    pub const FRESH: Duration = Duration::from_secs(1);
+
+    fn fresh(&self) -> bool {
+        self.ok_at.is_some_and(|t| t.elapsed() < Self::FRESH)
+    }
+}
+
+impl diesel::connection::Instrumentation for Health {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::FinishQuery { error: None, .. } = event {
+            self.ok_at = Some(std::time::Instant::now());
+        }
+    }
+}
+
+fn health(conn: &mut diesel::PgConnection) -> Option<&Health> {
+    conn.instrumentation().downcast_ref::<Health>()
 }
 
 pub type DbPool = Pool<Manager>;

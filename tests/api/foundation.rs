@@ -180,6 +180,75 @@ async fn readyz_follows_postgres_going_away_and_coming_back() {
     assert_eq!(status, 200, "ready again after the database came back");
 }
 
+/// The pool hands out a PostgreSQL connection used a moment ago without checking it first (a
+/// round trip per request saved). When such a connection was lost, the request that finds out
+/// answers 503 and the connection is discarded, not put back: at most one request per pooled
+/// connection fails, and the next ones succeed at once (well inside the second in which the
+/// connection still counts as fresh). Fails if a lost connection goes back into the pool.
+#[actix_web::test]
+async fn a_connection_lost_a_moment_after_use_fails_one_request_and_is_not_reused() {
+    let db = TestDb::new();
+    let Some(upstream) = db.pg_host_port() else {
+        eprintln!("PostgreSQL only (set {PG_ENV}); skipped on SQLite");
+        return;
+    };
+    let direct = db.connect(1);
+    basisset::app::build_state(direct, test_config()).unwrap();
+    let proxy = Proxy::start(upstream);
+    let url = db.pg_url_via(&proxy.addr).unwrap();
+    let pool_size = 2;
+    let pool = basisset::db::Db::connect(
+        basisset::db::DatabaseTarget::parse(&url).unwrap(),
+        pool_size,
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let (state, _) = basisset::app::build_state(pool, test_config()).unwrap();
+    let app = TestApp::from_state(state, db).await;
+    // `/readyz` runs its statement outside a transaction: nothing but the pool's own record
+    // would tell that its connection is lost (diesel discards a connection whose transaction
+    // failed to roll back, and only that).
+    let path = "/readyz";
+    for _ in 0..3 {
+        assert_eq!(app.get(path, None).await.status, 200);
+        assert_eq!(
+            app.get("/api/v1/organisations?limit=1", None).await.status,
+            200
+        );
+    }
+    // Every open connection is cut; the database is reachable again at once.
+    proxy.cut();
+    proxy.restore();
+    let started = std::time::Instant::now();
+    let mut failed = 0;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let res = app.get(path, None).await;
+        statuses.push(res.status);
+        if res.status != 200 {
+            res.assert_problem(503, "SERVICE_UNAVAILABLE");
+            failed += 1;
+        }
+    }
+    assert!(
+        started.elapsed() < basisset::db::Health::FRESH,
+        "the requests ran while the lost connections still counted as fresh"
+    );
+    assert!(
+        failed >= 1,
+        "the fresh connection was handed out unchecked: {statuses:?}"
+    );
+    assert!(failed <= pool_size, "{statuses:?}");
+    assert!(
+        statuses.ends_with(&[200; 10]),
+        "a lost connection was put back: {statuses:?}"
+    );
+    assert_eq!(
+        app.get("/api/v1/organisations?limit=1", None).await.status,
+        200
+    );
+}
+
 #[test]
 fn help_lists_every_option_with_its_environment_variable() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_basisset"))
