@@ -139,27 +139,34 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
     });
 }
 
-/// PostgreSQL goes away: /readyz says 503; it comes back: 200 again, without a restart.
-#[actix_web::test]
-async fn readyz_follows_postgres_going_away_and_coming_back() {
+/// The service on a fresh PostgreSQL database (migrated directly), its pool of `pool_size`
+/// connections reaching the database through a proxy the test can cut; `None` on SQLite.
+async fn behind_a_proxy(pool_size: u32) -> Option<(TestApp, Proxy)> {
     let db = TestDb::new();
     let Some(upstream) = db.pg_host_port() else {
         eprintln!("PostgreSQL only (set {PG_ENV}); skipped on SQLite");
-        return;
+        return None;
     };
-    // Migrate directly, then run the service through the proxy.
     let direct = db.connect(1);
     basisset::app::build_state(direct, test_config()).unwrap();
     let proxy = Proxy::start(upstream);
     let url = db.pg_url_via(&proxy.addr).unwrap();
     let pool = basisset::db::Db::connect(
         basisset::db::DatabaseTarget::parse(&url).unwrap(),
-        2,
+        pool_size,
         Duration::from_secs(2),
     )
     .unwrap();
     let (state, _) = basisset::app::build_state(pool, test_config()).unwrap();
-    let app = TestApp::from_state(state, db).await;
+    Some((TestApp::from_state(state, db).await, proxy))
+}
+
+/// PostgreSQL goes away: /readyz says 503; it comes back: 200 again, without a restart.
+#[actix_web::test]
+async fn readyz_follows_postgres_going_away_and_coming_back() {
+    let Some((app, proxy)) = behind_a_proxy(2).await else {
+        return;
+    };
 
     assert_eq!(app.get("/readyz", None).await.status, 200);
     proxy.cut();
@@ -187,24 +194,10 @@ async fn readyz_follows_postgres_going_away_and_coming_back() {
 /// connection still counts as fresh). Fails if a lost connection goes back into the pool.
 #[actix_web::test]
 async fn a_connection_lost_a_moment_after_use_fails_one_request_and_is_not_reused() {
-    let db = TestDb::new();
-    let Some(upstream) = db.pg_host_port() else {
-        eprintln!("PostgreSQL only (set {PG_ENV}); skipped on SQLite");
+    let pool_size = 2;
+    let Some((app, proxy)) = behind_a_proxy(pool_size).await else {
         return;
     };
-    let direct = db.connect(1);
-    basisset::app::build_state(direct, test_config()).unwrap();
-    let proxy = Proxy::start(upstream);
-    let url = db.pg_url_via(&proxy.addr).unwrap();
-    let pool_size = 2;
-    let pool = basisset::db::Db::connect(
-        basisset::db::DatabaseTarget::parse(&url).unwrap(),
-        pool_size,
-        Duration::from_secs(2),
-    )
-    .unwrap();
-    let (state, _) = basisset::app::build_state(pool, test_config()).unwrap();
-    let app = TestApp::from_state(state, db).await;
     // `/readyz` runs its statement outside a transaction: nothing but the pool's own record
     // would tell that its connection is lost (diesel discards a connection whose transaction
     // failed to roll back, and only that).
