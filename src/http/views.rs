@@ -31,19 +31,28 @@ fn wants_csv(req: &HttpRequest, format: Option<&str>) -> bool {
             .is_some_and(|a| a.contains("text/csv"))
 }
 
-fn respond<T: serde::Serialize>(
+/// A view as the caller asked for it: a workbook or a CSV dialect ([`export_view`]), plain CSV
+/// (`format=csv` or `Accept: text/csv`), or JSON.
+///
+/// [`export_view`]: crate::http::sheets::export_view
+async fn reply<T: serde::Serialize + crate::views::table::Exportable>(
+    state: &web::Data<AppState>,
     req: &HttpRequest,
     format: Option<&str>,
+    dialect: Option<&str>,
     view: &T,
     csv: impl FnOnce(&T) -> String,
-) -> HttpResponse {
-    if wants_csv(req, format) {
+) -> AppResult<HttpResponse> {
+    if let Some(res) = crate::http::sheets::export_view(state, req, format, dialect, view).await? {
+        return Ok(res);
+    }
+    Ok(if wants_csv(req, format) {
         HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
             .body(csv(view))
     } else {
         HttpResponse::Ok().json(view)
-    }
+    })
 }
 
 /// A view for the caller: from the cache without a blocking step where it can be (an anonymous
@@ -179,23 +188,15 @@ pub async fn aggregate(
         views::aggregate::aggregate_view,
     )
     .await?;
-    if let Some(res) = crate::http::sheets::export_view(
+    reply(
         &state,
         &req,
         q.format.as_deref(),
         q.dialect.as_deref(),
         &*view,
-    )
-    .await?
-    {
-        return Ok(res);
-    }
-    Ok(respond(
-        &req,
-        q.format.as_deref(),
-        &*view,
         views::csv::aggregate,
-    ))
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -260,23 +261,15 @@ pub async fn trend(
         views::trend::trend_view,
     )
     .await?;
-    if let Some(res) = crate::http::sheets::export_view(
+    reply(
         &state,
         &req,
         q.format.as_deref(),
         q.dialect.as_deref(),
         &*view,
-    )
-    .await?
-    {
-        return Ok(res);
-    }
-    Ok(respond(
-        &req,
-        q.format.as_deref(),
-        &*view,
         views::csv::trend,
-    ))
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -337,23 +330,15 @@ pub async fn benchmark(
         views::benchmark::benchmark_view,
     )
     .await?;
-    if let Some(res) = crate::http::sheets::export_view(
+    reply(
         &state,
         &req,
         q.format.as_deref(),
         q.dialect.as_deref(),
         &*view,
-    )
-    .await?
-    {
-        return Ok(res);
-    }
-    Ok(respond(
-        &req,
-        q.format.as_deref(),
-        &*view,
         views::csv::benchmark,
-    ))
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -396,23 +381,15 @@ pub async fn completeness(
         views::completeness::completeness_view,
     )
     .await?;
-    if let Some(res) = crate::http::sheets::export_view(
+    reply(
         &state,
         &req,
         q.format.as_deref(),
         q.dialect.as_deref(),
         &*view,
-    )
-    .await?
-    {
-        return Ok(res);
-    }
-    Ok(respond(
-        &req,
-        q.format.as_deref(),
-        &*view,
         views::csv::completeness,
-    ))
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -456,21 +433,13 @@ pub async fn municipalities(
         views::municipalities::municipality_view,
     )
     .await?;
-    if let Some(res) = crate::http::sheets::export_view(
+    reply(
         &state,
         &req,
         q.format.as_deref(),
         q.dialect.as_deref(),
         &*view,
-    )
-    .await?
-    {
-        return Ok(res);
-    }
-    Ok(respond(
-        &req,
-        q.format.as_deref(),
-        &*view,
         views::csv::municipalities,
-    ))
+    )
+    .await
 }
